@@ -1,0 +1,1 @@
+"""baselines: scikit-learn (and optional PyTorch) models configured to mirror the network."""

@@ -1,0 +1,1 @@
+"""nets: a from-scratch NumPy backpropagation network. Imports numpy only."""
