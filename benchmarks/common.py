@@ -1,0 +1,140 @@
+"""What every benchmark class shares: timing settings, sizes, data and the skip rule.
+
+The suite follows scikit-learn's asv_benchmarks: a base class holds the timing settings, each
+benchmark class declares ``params``/``param_names``, expensive preparation (loading MNIST,
+fitting a baseline) happens once in ``setup_cache`` (redefined in every class that needs one:
+asv runs a ``setup_cache`` once per class that defines it, asv issue #880), and ``track_``
+methods return accuracies and ratios measured in the same runs as the timings.
+
+Nothing is computed here that nets/, baselines/ or backprop_bench/ already compute: data comes
+from ``backprop_bench.datasets.load`` (and its cache) through ``backprop_bench.preprocessing.
+prepare``, networks from ``nets``, baselines from ``baselines.make_baseline``.
+
+``BACKPROP_BENCH_ASV_SMALL=1`` shrinks data subsets, the routine grid and the roofline size so
+that CI's dry run of the whole suite (``asv run --python=same --quick --dry-run``) takes a
+minute or two; the benchmarks and their parameter names stay the same.
+
+Asv re-runs ``setup`` before every timed sample (asv_runner >= 0.3, asv issue #966), so the
+``setup`` methods only look things up; what is costly to build is built once per process by
+the cached functions below.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import os
+import timeit
+
+import numpy as np
+
+from backprop_bench.datasets import load
+from backprop_bench.preprocessing import Experiment, prepare
+from nets.network import Network
+from nets.presets import PRESETS
+
+SMALL = os.environ.get("BACKPROP_BENCH_ASV_SMALL", "").strip() not in ("", "0")
+"""True when BACKPROP_BENCH_ASV_SMALL is set (CI's quick dry run)."""
+
+PRESET = "mnist-seed"
+SUBSET_SEED = 0  # the fixed stratified subsets below; never changed between commits
+
+# The gradient-routine grid: batch sizes x hidden widths of a [784, h, h, 10] network.
+BATCH_SIZES = (1, 10) if SMALL else (1, 10, 50, 200, 1000)
+WIDTHS = (30,) if SMALL else (30, 100, 300)
+
+# Data sizes: training benchmarks (the network, the peer ratio) and the baselines.
+TRAINING_SUBSET = (1_000, 500) if SMALL else (10_000, 10_000)  # (n_train, n_test)
+BASELINE_SUBSET = (500, 200) if SMALL else (5_000, 2_000)
+
+# A call is skipped (NotImplementedError in setup: asv shows it as skipped) when its estimated
+# time exceeds CALL_BUDGET. Every combination runs about four calls (a warm-up and three
+# samples), and the whole suite must finish within 10 minutes on 2 cores; asv's per-benchmark
+# timeout (asv.conf.json) is only a backstop. The estimate is a count of operations times a
+# rough, deliberately round cost per operation on a current x86 core (measured on the
+# project's 2-core machine to within a factor of about 2):
+CALL_BUDGET = 3.0  # seconds
+PYTHON_MULTIPLY_ADD = 100e-9  # one `total += a * w` in the loop routine's pure-Python loops
+NUMPY_CALL = 25e-6  # fixed cost of one small forward pass (three layers, a few NumPy calls)
+FLOP = 0.5e-9  # seconds per floating-point operation in small matrix products (2 GFLOP/s)
+
+
+class Benchmark:
+    """Timing settings every class inherits (scikit-learn's asv_benchmarks pattern).
+
+    One process per benchmark (``processes = 1``: the suite's 10-minute budget has no room for
+    asv's default second round), a short warm-up, then at least 3 and at most 25 samples, fewer
+    once 3 seconds have passed. asv reports the median of the samples.
+    """
+
+    timer = timeit.default_timer
+    processes = 1
+    warmup_time = 0.1
+    repeat = (3, 25, 3.0)
+    timeout = 180
+
+
+@functools.cache
+def experiment(n_train: int, n_test: int, dtype: str = "float64") -> Experiment:
+    """The preset's dataset (MNIST), a fixed stratified subset, the shared preprocessing."""
+    dataset = load(PRESETS[PRESET].dataset)
+    return prepare(dataset, n_train=n_train, n_test=n_test, subset_seed=SUBSET_SEED, dtype=dtype)
+
+
+def preset_network(sizes: list[int] | None = None, dtype: str | None = None) -> Network:
+    """A fresh network with the preset's settings and seed; ``sizes``/``dtype`` may differ."""
+    preset = PRESETS[PRESET]
+    settings = dict(preset.network)
+    if sizes is not None:
+        settings["sizes"] = sizes
+    if dtype is not None:
+        settings["dtype"] = dtype
+    return Network(**settings, seed=preset.default_seed)
+
+
+def one_hot(y: np.ndarray, n_classes: int, dtype: str | np.dtype) -> np.ndarray:
+    """(n,) int labels as (n, n_classes) targets of ``dtype``."""
+    return np.eye(n_classes, dtype=dtype)[y]
+
+
+def n_weights(sizes: list[int]) -> int:
+    """Number of weights (not biases) of a network with these layer sizes."""
+    return sum(a * b for a, b in itertools.pairwise(sizes))
+
+
+def n_parameters(sizes: list[int]) -> int:
+    """Weights and biases."""
+    return n_weights(sizes) + sum(sizes[1:])
+
+
+def estimated_seconds(routine: str, batch_size: int, sizes: list[int]) -> float:
+    """A rough time of one call of a gradient routine, used only to decide what to skip.
+
+    Per sample and weight, a gradient costs three multiply-adds (forward pass, backward delta,
+    weight gradient), 6 floating-point operations in all.
+
+    - loop: every multiply-add is a Python operation: 3 * batch * weights * PYTHON_MULTIPLY_ADD.
+    - numerical: two cost evaluations (forward passes over the batch) per parameter:
+      2 * parameters * (NUMPY_CALL + 2 * batch * weights * FLOP).
+    - per_sample: a few NumPy calls per sample and the arithmetic:
+      batch * (NUMPY_CALL + 6 * weights * FLOP).
+    - vectorised (and any other routine): 6 * batch * weights * FLOP.
+    """
+    weights = n_weights(sizes)
+    if routine == "loop":
+        return 3 * batch_size * weights * PYTHON_MULTIPLY_ADD
+    if routine == "numerical":
+        return 2 * n_parameters(sizes) * (NUMPY_CALL + 2 * batch_size * weights * FLOP)
+    if routine == "per_sample":
+        return batch_size * (NUMPY_CALL + 6 * weights * FLOP)
+    return 6 * batch_size * weights * FLOP
+
+
+def skip_if_over_budget(routine: str, batch_size: int, sizes: list[int]) -> None:
+    """Raise NotImplementedError (asv: skipped) when one call would exceed CALL_BUDGET."""
+    seconds = estimated_seconds(routine, batch_size, sizes)
+    if seconds > CALL_BUDGET:
+        raise NotImplementedError(
+            f"{routine} at batch {batch_size} on {sizes}: about {seconds:.0f} s a call, "
+            f"over the {CALL_BUDGET:g} s budget"
+        )

@@ -1,0 +1,133 @@
+"""How close the vectorised training step comes to the machine's matrix-multiply speed.
+
+The step is one gradient and parameter update exactly as ``nets.training.train`` takes it on a
+batch: ``GRADIENTS["vectorised"]`` then nets' own update (``nets.training._apply_step``), the
+preset's settings, batch 1024, network [784, 1024, 1024, 10] (batch 128 on [784, 128, 128, 10]
+with BACKPROP_BENCH_ASV_SMALL), in float64 and float32.
+
+FLOP count: the step's eight matrix products, 2*m*k*n each for an (m, k) @ (k, n) product —
+forward ``a_{l-1} @ W_l`` for the 3 layers, backward deltas ``delta_{l+1} @ W_{l+1}.T`` for
+the 2 hidden layers, weight gradients ``a_{l-1}.T @ delta_l`` for the 3 layers. Everything
+else the step does (sigmoids, their derivatives, the cost gradient, bias sums, the update) is
+counted as zero: it is the overhead the ratio exposes.
+
+Reference: the same eight products, on operands of the same shapes, layouts and dtype, timed
+alone with ``np.matmul`` in the same process. Step and reference are timed alternately,
+``REPEATS`` times each, and the best time of each is used (the same statistic for both). So
+
+    ratio = (FLOPs / best step time) / (FLOPs / best products time)
+          = best products time / best step time,
+
+unitless, 1.0 being what NumPy's matrix multiply reaches on this machine. ``track_gflops``
+reports the step's own GFLOP/s for context (machine-dependent).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import time
+
+import numpy as np
+
+from nets.gradients import GRADIENTS
+from nets.presets import PRESETS
+from nets.training import _apply_step
+
+from .common import PRESET, SMALL, Benchmark, experiment, one_hot, preset_network
+
+BATCH = 128 if SMALL else 1024
+WIDTH = 128 if SMALL else 1024
+SIZES = [784, WIDTH, WIDTH, 10]
+DTYPES = ("float64", "float32")
+REPEATS = 3 if SMALL else 10
+
+
+def training_step(network, X, Y, config) -> None:
+    """One step of ``train`` on the batch (X, Y): the routine's gradient, then nets' update."""
+    gradient = GRADIENTS[config.gradient](network, X, Y)
+    _apply_step(network, gradient, None, config, X.shape[0])
+
+
+def matrix_products(sizes: list[int], batch: int) -> list[tuple[int, int, int, str]]:
+    """The step's products as (m, k, n, layout), (m, k) @ (k, n), in the order the step runs them.
+
+    layout "NN": ``a @ W``; "NT": ``delta @ W.T`` (right operand a transposed row-major
+    array); "TN": ``a.T @ delta`` (left operand a transposed row-major array).
+    """
+    layers = list(itertools.pairwise(sizes))
+    forward = [(batch, n_in, n_out, "NN") for n_in, n_out in layers]
+    deltas = [(batch, n_out, n_in, "NT") for n_in, n_out in layers[1:]][::-1]
+    weights = [(n_in, batch, n_out, "TN") for n_in, n_out in layers][::-1]
+    return forward + deltas + weights
+
+
+def step_flops(sizes: list[int], batch: int) -> int:
+    """2*m*k*n summed over the step's eight matrix products."""
+    return sum(2 * m * k * n for m, k, n, _ in matrix_products(sizes, batch))
+
+
+def _operand(rows: int, columns: int, transposed: bool, dtype: str, rng) -> np.ndarray:
+    """A (rows, columns) operand, stored row-major, or as the transpose of a row-major array."""
+    if transposed:
+        return rng.random((columns, rows)).astype(dtype).T
+    return rng.random((rows, columns)).astype(dtype)
+
+
+def _operands(sizes, batch, dtype, rng):
+    return [
+        (_operand(m, k, layout[0] == "T", dtype, rng), _operand(k, n, layout[1] == "T", dtype, rng))
+        for m, k, n, layout in matrix_products(sizes, batch)
+    ]
+
+
+def _products(pairs) -> None:
+    for left, right in pairs:
+        np.matmul(left, right)
+
+
+def _best_times(network, X, Y, config, pairs) -> tuple[float, float]:
+    """(best step seconds, best products seconds), timed alternately in this process."""
+    training_step(network, X, Y, config)  # warm-up: first-touch allocations, BLAS threads
+    _products(pairs)
+    step, products = [], []
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        training_step(network, X, Y, config)
+        step.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        _products(pairs)
+        products.append(time.perf_counter() - start)
+    return min(step), min(products)
+
+
+class Roofline(Benchmark):
+    params = (DTYPES,)
+    param_names = ("dtype",)
+
+    def setup_cache(self):
+        return {dtype: experiment(BATCH, 100, dtype) for dtype in DTYPES}
+
+    def setup(self, data, dtype):
+        batch = data[dtype]
+        self.network = preset_network(SIZES, dtype)
+        self.X = batch.X_train
+        self.Y = one_hot(batch.y_train, SIZES[-1], self.network.dtype)
+        # A step small enough that repeated updates on one batch stay well inside the sigmoid's
+        # range; the amount of work does not depend on the step's size.
+        self.config = dataclasses.replace(
+            PRESETS[PRESET].training, batch_size=BATCH, learning_rate=1e-3
+        )
+        self.pairs = _operands(SIZES, BATCH, dtype, np.random.default_rng(0))
+
+    def track_ratio(self, data, dtype):
+        step, products = _best_times(self.network, self.X, self.Y, self.config, self.pairs)
+        return round(products / step, 2)
+
+    track_ratio.unit = "ratio"
+
+    def track_gflops(self, data, dtype):
+        step, _ = _best_times(self.network, self.X, self.Y, self.config, self.pairs)
+        return round(step_flops(SIZES, BATCH) / step / 1e9, 1)
+
+    track_gflops.unit = "GFLOP/s"

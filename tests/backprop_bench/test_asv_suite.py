@@ -1,0 +1,149 @@
+"""The asv suite in benchmarks/: its skip rule, the roofline's FLOP count, that its training step
+is nets' own, and that asv accepts it. Nothing here times anything."""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from backprop_bench.asv_report import ROUTINE_BENCHMARK
+from benchmarks import common, gradients, roofline
+from nets.gradients import GRADIENTS
+from nets.network import Network
+from nets.training import TrainingConfig, train
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+FULL_BATCHES, FULL_WIDTHS = (1, 10, 50, 200, 1000), (30, 100, 300)
+
+
+def runs(routine: str, batch: int, width: int) -> bool:
+    try:
+        common.skip_if_over_budget(routine, batch, gradients.sizes_for(width))
+    except NotImplementedError:
+        return False
+    return True
+
+
+def test_parameter_counts():
+    # [784, 30, 30, 10]: 784*30 + 30*30 + 30*10 = 23,520 + 900 + 300 weights, 70 biases.
+    assert common.n_weights([784, 30, 30, 10]) == 24_720
+    assert common.n_parameters([784, 30, 30, 10]) == 24_790
+    assert common.n_parameters([784, 30, 30, 10]) == Network([784, 30, 30, 10]).n_parameters
+
+
+def test_skip_rule_on_the_full_grid():
+    """Which combinations run follows from the documented estimate; report it as a grid."""
+    ran = {
+        routine: {(b, h) for b in FULL_BATCHES for h in FULL_WIDTHS if runs(routine, b, h)}
+        for routine in GRADIENTS
+    }
+    everything = {(b, h) for b in FULL_BATCHES for h in FULL_WIDTHS}
+    assert ran["vectorised"] == everything
+    assert ran["per_sample"] == everything
+    # loop: 3 * batch * weights Python multiply-adds at 100 ns, within 3 s.
+    assert ran["loop"] == {(1, 30), (10, 30), (50, 30), (200, 30), (1, 100), (10, 100),
+                           (50, 100), (1, 300), (10, 300)}  # fmt: skip
+    # numerical: two forward passes per parameter: only the smallest size.
+    assert ran["numerical"] == {(1, 30)}
+
+
+def test_skip_is_monotonic_in_size():
+    """A routine skipped at some size is skipped at every larger batch and width."""
+    for routine in GRADIENTS:
+        for i, batch in enumerate(FULL_BATCHES):
+            for j, width in enumerate(FULL_WIDTHS):
+                if not runs(routine, batch, width):
+                    assert not any(
+                        runs(routine, b, h) for b in FULL_BATCHES[i:] for h in FULL_WIDTHS[j:]
+                    )
+
+
+def test_skip_message_names_the_combination_and_estimate():
+    with pytest.raises(NotImplementedError, match=r"loop at batch 1000 on \[784, 300, 300, 10\]"):
+        common.skip_if_over_budget("loop", 1000, [784, 300, 300, 10])
+
+
+def test_setup_skips_and_runs_through_the_registry():
+    rng = np.random.default_rng(0)
+    data = _FakeExperiment(rng.random((20, 784)), rng.integers(0, 10, 20))
+    bench = gradients.GradientRoutines()
+    with pytest.raises(NotImplementedError):
+        bench.setup(data, "numerical", 10, 30)
+    bench.setup(data, "vectorised", 10, 30)
+    assert bench.gradient is GRADIENTS["vectorised"]
+    assert bench.X.shape == (10, 784) and bench.Y.shape == (10, 10)
+    assert (bench.Y.argmax(axis=1) == data.y_train[:10]).all()
+    result = bench.gradient(bench.network, bench.X, bench.Y)
+    expected = GRADIENTS["per_sample"](bench.network, bench.X, bench.Y)
+    for got, want in zip(result.weights, expected.weights, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+@dataclasses.dataclass
+class _FakeExperiment:
+    X_train: np.ndarray
+    y_train: np.ndarray
+
+
+def test_routine_benchmark_name_matches_the_report():
+    cls = gradients.GradientRoutines
+    module = cls.__module__.removeprefix("benchmarks.")
+    assert f"{module}.{cls.__name__}.time_gradient" == ROUTINE_BENCHMARK
+    assert tuple(cls.param_names) == ("routine", "batch_size", "width")
+    assert tuple(cls.params[0]) == tuple(GRADIENTS)
+
+
+def test_step_flops_counts_the_eight_products():
+    b = 1024
+    forward = 2 * b * 784 * 1024 + 2 * b * 1024 * 1024 + 2 * b * 1024 * 10
+    deltas = 2 * b * 10 * 1024 + 2 * b * 1024 * 1024
+    weight_gradients = 2 * 784 * b * 1024 + 2 * 1024 * b * 1024 + 2 * 1024 * b * 10
+    assert roofline.step_flops([784, 1024, 1024, 10], b) == forward + deltas + weight_gradients
+    layouts = [layout for *_, layout in roofline.matrix_products([784, 1024, 1024, 10], b)]
+    assert layouts == ["NN"] * 3 + ["NT"] * 2 + ["TN"] * 3
+
+
+def test_reference_operands_have_the_step_shapes_and_layouts():
+    pairs = roofline._operands([8, 6, 5, 3], 4, "float32", np.random.default_rng(0))
+    products = roofline.matrix_products([8, 6, 5, 3], 4)
+    for (left, right), (m, k, n, layout) in zip(pairs, products, strict=True):
+        assert left.shape == (m, k) and right.shape == (k, n)
+        assert left.dtype == right.dtype == np.float32
+        assert left.flags.f_contiguous == (layout[0] == "T")
+        assert right.flags.f_contiguous == (layout[1] == "T")
+
+
+def test_roofline_step_is_trains_step():
+    """One full-batch epoch of ``train`` is exactly one ``training_step``."""
+    rng = np.random.default_rng(1)
+    X, y = rng.random((16, 12)), rng.integers(0, 4, 16)
+    config = TrainingConfig(epochs=1, batch_size=16, learning_rate=0.5)
+    trained, stepped = Network([12, 7, 4], seed=3), Network([12, 7, 4], seed=3)
+    train(trained, X, y, config, seed=0)
+    roofline.training_step(stepped, X, np.eye(4)[y], config)
+    for a, b in zip(
+        trained.weights + trained.biases, stepped.weights + stepped.biases, strict=True
+    ):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(stepped.weights[0], Network([12, 7, 4], seed=3).weights[0])
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("git") is None, reason="asv needs git")
+def test_asv_accepts_the_suite():
+    """``asv check`` imports every benchmark module and checks every signature (10-20 s)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "asv", "check", "--python=same"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
