@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (add_fetch,):
+    for add in (add_fetch, add_train, add_speed):
         add(subparsers)
     return parser
 
@@ -112,4 +112,174 @@ def run_fetch(args: argparse.Namespace) -> int:
         print("verified: all four arrays match the published SHA-256 fingerprints")
         print(f"fingerprint: {dataset.fingerprint}")
         print(f"cache: {path}")
+    return 0
+
+
+# --- train -------------------------------------------------------------------------------------
+
+
+def _check_count(option: str, value: int | None, minimum: int) -> None:
+    if value is not None and value < minimum:
+        raise BenchError(f"{option} must be an integer >= {minimum}; got {value}")
+
+
+def add_train(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="train the network on one of the source's experiments (or check its gradient)",
+        description="Train a preset (mnist-seed, blobs, xor) and print seed 000's per-epoch "
+        "table, or run `train gradcheck` to compare backprop with central differences.",
+    )
+    parser.add_argument("preset", metavar="PRESET", help="mnist-seed, blobs, xor or gradcheck")
+    parser.add_argument(
+        "--seed", type=int, help="seed of the initial weights and shuffles (default: the preset's)"
+    )
+    parser.add_argument("--epochs", type=int, help="number of epochs (default: the preset's)")
+    parser.add_argument("--n-train", type=int, help="stratified training subset (default: all)")
+    parser.add_argument("--n-test", type=int, help="stratified test subset (default: all)")
+    parser.add_argument("--save", metavar="PATH", help="write the network to PATH.npz/.json")
+    parser.set_defaults(func=run_train)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from nets.presets import PRESETS
+
+    _check_count("--seed", args.seed, 0)
+    for option in ("epochs", "n_train", "n_test"):
+        _check_count("--" + option.replace("_", "-"), getattr(args, option), 1)
+    if args.preset == "gradcheck":
+        return _run_gradcheck(args)
+    if args.preset not in PRESETS:
+        names = ", ".join([*sorted(PRESETS), "gradcheck"])
+        raise BenchError(f"unknown preset {args.preset!r}: choose one of {names}")
+    return _run_preset(args, PRESETS[args.preset])
+
+
+def _run_preset(args: argparse.Namespace, preset) -> int:
+    import time
+
+    from tqdm import tqdm
+
+    from backprop_bench.datasets import load
+    from backprop_bench.estimator import NetworkClassifier
+    from backprop_bench.preprocessing import prepare
+    from backprop_bench.train_report import epoch_header, epoch_row, row_interval, shows_epoch
+
+    model = NetworkClassifier.from_preset(preset.name, random_state=args.seed)
+    if args.epochs is not None:
+        model.set_params(epochs=args.epochs)
+    tty = sys.stderr.isatty()
+    data = prepare(
+        load(preset.dataset, progress=tty),
+        n_train=args.n_train,
+        n_test=args.n_test,
+        dtype=model.dtype,
+    )
+    print(
+        f"{preset.name}: {preset.network['sizes']}, hidden {model.hidden_activation}, output "
+        f"{model.output_activation}, {model.cost} cost, {model.initialiser} init; "
+        f"{model.epochs} epochs, batch {model.batch_size}, learning rate {model.learning_rate:g} "
+        f"({model.reduction} over the batch), seed {model.random_state}"
+    )
+    print(
+        f"data: {data.dataset}, {data.n_train:,} train / {data.n_test:,} test, {data.preprocessing}"
+    )
+    interval = row_interval(model.epochs)
+    if interval > 1:
+        print(f"(one row every {interval} epochs, and the last)")
+    print(epoch_header())
+    with tqdm(total=model.epochs, unit="epoch", disable=not tty, leave=False) as bar:
+
+        def on_epoch(record: dict) -> None:
+            bar.update(1)
+            if shows_epoch(record["epoch"], model.epochs, interval):
+                tqdm.write(epoch_row(record), file=sys.stdout)
+
+        start = time.perf_counter()
+        model.fit(
+            data.X_train,
+            data.y_train,
+            validation_data=(data.X_test, data.y_test),
+            on_epoch=on_epoch,
+        )
+        seconds = time.perf_counter() - start
+    correct = int((model.predict(data.X_test) == data.y_test).sum())
+    print(
+        f"test accuracy: {correct / data.n_test:.4f} ({correct}/{data.n_test} correct; "
+        f"{model.epochs} epochs in {seconds:.1f} s)"
+    )
+    if args.save:
+        from nets.io import save
+
+        npz, json = save(model.network_, args.save)
+        print(f"saved the network to {npz} and {json}")
+    return 0
+
+
+def _run_gradcheck(args: argparse.Namespace) -> int:
+    from backprop_bench.train_report import GRADCHECK_TOLERANCE, gradcheck_lines, gradcheck_rows
+
+    given = [name for name in ("epochs", "n_train", "n_test", "save") if getattr(args, name)]
+    if given:
+        options = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise BenchError(f"{options}: not used by `train gradcheck` (only --seed is)")
+    rows = gradcheck_rows(seed=0 if args.seed is None else args.seed)
+    for line in gradcheck_lines(rows):
+        print(line)
+    worst = max(row.relative_error for row in rows)
+    ok = worst < GRADCHECK_TOLERANCE
+    print(f"largest relative error: {worst:.2e} ({'ok' if ok else 'TOO LARGE'})")
+    return 0 if ok else 1
+
+
+# --- speed -------------------------------------------------------------------------------------
+
+
+def add_speed(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "speed",
+        help="time the network against scikit-learn's MLPClassifier, and its gradient routines",
+        description="Side by side in one process: 20 epochs of mnist-seed against "
+        "MLPClassifier with the same architecture, and per_sample against vectorised "
+        "gradients at batch 50. Medians over the repeats.",
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="timed repeats (default 3)")
+    parser.add_argument("--epochs", type=int, help="epochs per fit (default: the preset's 20)")
+    parser.add_argument("--n-train", type=int, help="training subset size (default: all 60,000)")
+    parser.add_argument("--out", metavar="DIR", help="also write speed.csv and speed.md to DIR")
+    parser.set_defaults(func=run_speed)
+
+
+def run_speed(args: argparse.Namespace) -> int:
+    from backprop_bench import speed
+    from backprop_bench.datasets import load
+    from backprop_bench.preprocessing import prepare
+    from nets.presets import PRESETS
+
+    for option in ("repeats", "epochs", "n_train"):
+        _check_count("--" + option.replace("_", "-"), getattr(args, option), 1)
+    preset = PRESETS[speed.PRESET]
+    tty = sys.stderr.isatty()
+    data = prepare(
+        load(preset.dataset, progress=tty),
+        n_train=args.n_train,
+        dtype=preset.network.get("dtype", "float64"),
+    )
+
+    def progress(message: str) -> None:
+        print(message, file=sys.stderr)
+
+    header = speed.header_lines(data, repeats=args.repeats)
+    for line in header:
+        print(line)
+    comparisons = speed.time_training(
+        data, epochs=args.epochs, repeats=args.repeats, progress=progress
+    )
+    comparisons.append(speed.time_routines(repeats=max(args.repeats, 5), progress=progress))
+    table = speed.speed_table(comparisons)
+    markdown = table.to_markdown(index=False, floatfmt=".3g")
+    print(markdown)
+    if args.out:
+        for path in speed.write_outputs(table, header, args.out):
+            print(f"wrote {path}")
     return 0

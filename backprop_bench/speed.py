@@ -1,0 +1,272 @@
+"""What ``backprop-bench speed`` measures: the network against scikit-learn, side by side.
+
+Two comparisons, each timed in the same process on the same machine, with the median of the
+repeats reported:
+
+1. Training. ``NetworkClassifier.from_preset(preset)`` fitted for ``epochs`` epochs against
+   the comparison's ``mlp`` baseline: scikit-learn's ``MLPClassifier`` with the same
+   architecture, batch size, number of epochs and dtype (plain SGD: no momentum, no L2, no
+   early stopping, every epoch run). Both get the same float64 arrays. The network's
+   time is the wall time of ``fit`` INCLUDING its per-epoch evaluation (a forward pass over the
+   training and the test set after every epoch, which is what ``train`` prints); its
+   training-only time (the sum of the epochs' own seconds) is reported on a second row. The
+   MLP evaluates nothing between epochs beyond its own running loss. Runs alternate (network,
+   MLP, network, MLP, ...) so a slow patch on a shared machine hits both.
+2. Gradient routines. ``per_sample`` against ``vectorised`` on the preset's network at batch 50:
+   seconds per sample, timeit-style (``timeit.Timer.autorange`` chooses the loop count, then
+   ``repeats`` repeats). The inputs are random numbers in [0, 1): the arithmetic does not
+   depend on the values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pathlib
+import platform
+import statistics
+import time
+import timeit
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import sklearn
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier
+from threadpoolctl import threadpool_info
+
+from backprop_bench.estimator import NetworkClassifier
+from backprop_bench.models import mirror_of
+from backprop_bench.preprocessing import Experiment
+from baselines import make_baseline
+from nets.gradients import GRADIENTS
+from nets.network import Network
+from nets.presets import PRESETS
+
+PRESET = "mnist-seed"
+TRAINING_TARGET = 0.40  # network time / MLP time
+ROUTINE_TARGET = 20.0  # per_sample time / vectorised time, per sample
+ROUTINE_BATCH = 50
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two timings (medians over repeats, seconds) and their ratio ``a / b``."""
+
+    measurement: str
+    a: str
+    a_seconds: float
+    b: str
+    b_seconds: float
+    target: str
+    met: bool | None  # None: no target for this row
+    repeats: int
+
+    @property
+    def ratio(self) -> float:
+        return self.a_seconds / self.b_seconds
+
+
+def comparison_mlp(preset: str, *, epochs: int | None, seed: int | None) -> MLPClassifier:
+    """The comparison's own ``mlp`` baseline for ``preset`` (``baselines.make_baseline``).
+
+    It mirrors the network's hidden layers (logistic), batch size and epochs with plain SGD
+    (momentum 0, alpha 0, constant step, no early stopping, ``n_iter_no_change`` > epochs so
+    every epoch runs); ``baselines.mlp`` documents its step and where it cannot mirror (softmax
+    output with log-loss). ``tol=0`` is set here as well, so no epoch can count as converged.
+    """
+    mirror = mirror_of(preset)
+    if epochs is not None:
+        mirror = dataclasses.replace(mirror, epochs=epochs)
+    mlp = make_baseline("mlp", mirror, seed)
+    mlp.set_params(tol=0.0)
+    return mlp
+
+
+def _fit_network(network: NetworkClassifier, experiment: Experiment) -> tuple[float, float]:
+    """(wall seconds of fit with per-epoch evaluation, sum of the epochs' training seconds)."""
+    start = time.perf_counter()
+    network.fit(
+        experiment.X_train,
+        experiment.y_train,
+        validation_data=(experiment.X_test, experiment.y_test),
+    )
+    wall = time.perf_counter() - start
+    return wall, sum(record["seconds"] for record in network.history_)
+
+
+def _fit_mlp(mlp: MLPClassifier, experiment: Experiment) -> float:
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter is reached on purpose
+        mlp.fit(experiment.X_train, experiment.y_train)
+    seconds = time.perf_counter() - start
+    if mlp.n_iter_ != mlp.max_iter:
+        raise RuntimeError(f"MLPClassifier ran {mlp.n_iter_} epochs, not {mlp.max_iter}")
+    return seconds
+
+
+def time_training(
+    experiment: Experiment,
+    preset: str = PRESET,
+    *,
+    epochs: int | None = None,
+    repeats: int = 3,
+    seed: int | None = None,
+    progress: Progress | None = None,
+) -> list[Comparison]:
+    """Time the preset's network against the mirroring MLPClassifier on ``experiment``."""
+    network = NetworkClassifier.from_preset(preset, random_state=seed)
+    if epochs is not None:
+        network.set_params(epochs=epochs)
+    mlp = comparison_mlp(preset, epochs=epochs, seed=network.random_state)
+    walls, trains, mlps = [], [], []
+    for repeat in range(repeats):
+        wall, train = _fit_network(network, experiment)
+        walls.append(wall)
+        trains.append(train)
+        mlps.append(_fit_mlp(mlp, experiment))
+        if progress:
+            progress(
+                f"training repeat {repeat + 1}/{repeats}: network {wall:.2f} s "
+                f"(training only {train:.2f} s), MLPClassifier {mlps[-1]:.2f} s"
+            )
+    X = experiment.X_train
+    what = (
+        f"train {network.epochs} epochs, {X.shape[0]:,} x {X.shape[1]} {X.dtype}, "
+        f"batch {network.batch_size}"
+    )
+    mlp_name = (
+        f"MLPClassifier {mlp.hidden_layer_sizes} logistic, sgd batch {mlp.batch_size}, "
+        f"step {mlp.learning_rate_init:g}"
+    )
+    ratio = statistics.median(walls) / statistics.median(mlps)
+    return [
+        Comparison(
+            what,
+            f"network {preset}, incl. per-epoch evaluation on train and test",
+            statistics.median(walls),
+            mlp_name,
+            statistics.median(mlps),
+            f"<= {TRAINING_TARGET:.2f}",
+            ratio <= TRAINING_TARGET,
+            repeats,
+        ),
+        Comparison(
+            what,
+            f"network {preset}, training only (no evaluation)",
+            statistics.median(trains),
+            mlp_name,
+            statistics.median(mlps),
+            "-",
+            None,
+            repeats,
+        ),
+    ]
+
+
+def time_routines(
+    preset: str = PRESET,
+    *,
+    batch_size: int = ROUTINE_BATCH,
+    repeats: int = 5,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> Comparison:
+    """Seconds per sample of the per_sample and vectorised gradient routines, one batch."""
+    settings = dict(PRESETS[preset].network)
+    sizes = settings.pop("sizes")
+    rng = np.random.default_rng(seed)
+    network = Network(sizes, **settings, seed=rng)
+    X = rng.random((batch_size, sizes[0])).astype(network.dtype)
+    Y = np.eye(sizes[-1], dtype=network.dtype)[rng.integers(0, sizes[-1], size=batch_size)]
+    per_sample = {}
+    for name in ("per_sample", "vectorised"):
+        routine = GRADIENTS[name]
+        timer = timeit.Timer(lambda routine=routine: routine(network, X, Y))
+        number, _ = timer.autorange()
+        times = timer.repeat(repeat=repeats, number=number)
+        per_sample[name] = statistics.median(times) / number / batch_size
+        if progress:
+            progress(f"gradient routine {name}: {per_sample[name] * 1e6:.2f} us per sample")
+    speedup = per_sample["per_sample"] / per_sample["vectorised"]
+    return Comparison(
+        f"gradient, seconds per sample, batch {batch_size}, {list(sizes)} {network.dtype}",
+        "per_sample",
+        per_sample["per_sample"],
+        "vectorised",
+        per_sample["vectorised"],
+        f">= {ROUTINE_TARGET:g}",
+        speedup >= ROUTINE_TARGET,
+        repeats,
+    )
+
+
+def speed_table(comparisons: list[Comparison]) -> pd.DataFrame:
+    """One row per comparison: the two medians, their ratio and the target."""
+    return pd.DataFrame(
+        {
+            "measurement": [c.measurement for c in comparisons],
+            "a": [c.a for c in comparisons],
+            "a median (s)": [c.a_seconds for c in comparisons],
+            "b": [c.b for c in comparisons],
+            "b median (s)": [c.b_seconds for c in comparisons],
+            "ratio a/b": [round(c.ratio, 3) for c in comparisons],
+            "target": [c.target for c in comparisons],
+            "met": ["-" if c.met is None else ("yes" if c.met else "no") for c in comparisons],
+            "repeats": [c.repeats for c in comparisons],
+        }
+    )
+
+
+def header_lines(experiment: Experiment, *, repeats: int) -> list[str]:
+    """What was measured, on what data and machine, and how busy the machine was."""
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    return [
+        f"backprop-bench speed: medians of {repeats} repeats, {time.strftime('%Y-%m-%d %H:%M')}",
+        f"data: {experiment.dataset}, {experiment.n_train:,} train / {experiment.n_test:,} test, "
+        f"{experiment.preprocessing}",
+        f"machine: {machine_line()}; load average {load} (1, 5, 15 min) at the start",
+        "the network's training time includes its per-epoch evaluation on the training and "
+        "test sets unless the row says 'training only'",
+    ]
+
+
+def write_outputs(table: pd.DataFrame, header: list[str], out_dir: str) -> list[pathlib.Path]:
+    """Write ``speed.csv`` and ``speed.md`` (header lines, then the table) into ``out_dir``."""
+    folder = pathlib.Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    contents = {
+        "speed.csv": table.to_csv(index=False),
+        "speed.md": "\n\n".join(
+            ["\n".join(f"{line}  " for line in header), table.to_markdown(index=False)]
+        )
+        + "\n",
+    }
+    paths = []
+    for name, text in contents.items():
+        path = folder / name
+        temporary = path.with_name(f".{name}.tmp")
+        temporary.write_text(text)
+        os.replace(temporary, path)
+        paths.append(path)
+    return paths
+
+
+def machine_line() -> str:
+    """Where the timings were taken: CPU, cores, BLAS threads, library versions."""
+    blas = [
+        f"{info.get('internal_api')} {info.get('num_threads')} threads"
+        for info in threadpool_info()
+        if info.get("user_api") == "blas"
+    ]
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"BLAS {', '.join(blas) or 'unknown'}; Python {platform.python_version()}, "
+        f"numpy {np.__version__}, scikit-learn {sklearn.__version__}"
+    )
