@@ -1,0 +1,76 @@
+"""``BASELINES``: every baseline by name, with what the runner needs to know about it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from baselines.linear import make_linear
+from baselines.mirror import Mirror
+from baselines.mlp import make_mlp
+from baselines.svm import make_svc, make_svc_seed
+from baselines.torch_mlp import make_torch_mlp, torch_available
+
+
+class MissingDependency(ImportError):
+    """A baseline needs an optional package that is not installed."""
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A named baseline.
+
+    ``make(mirror, seed)`` returns an unfitted scikit-learn-compatible estimator.
+    ``deterministic``: the seed does not change the fitted model, so one fit is enough.
+    ``iterative``: trained in epochs, with a per-epoch history.
+    ``extra``: the optional dependency group it needs (``pip install "backprop-bench[extra]"``)
+    and ``available()`` whether it is installed.
+    """
+
+    name: str
+    make: Callable[[Mirror, int | None], Any]
+    description: str
+    deterministic: bool
+    iterative: bool
+    extra: str | None = None
+    available: Callable[[], bool] = lambda: True
+
+
+BASELINES: dict[str, Baseline] = {
+    baseline.name: baseline
+    for baseline in (
+        Baseline(
+            "svc-seed", make_svc_seed, "SVC, RBF, gamma='auto' (seed 000's svm.SVC())", True, False
+        ),
+        Baseline("svc", make_svc, "SVC, RBF, gamma='scale' (today's default)", True, False),
+        Baseline("mlp", make_mlp, "scikit-learn MLPClassifier mirroring the network", False, True),
+        Baseline("linear", make_linear, "multinomial logistic regression (the floor)", True, False),
+        Baseline(
+            "torch-mlp",
+            make_torch_mlp,
+            "the network trained by PyTorch on the CPU",
+            False,
+            True,
+            extra="torch",
+            available=torch_available,
+        ),
+    )
+}
+
+
+def make_baseline(name: str, mirror: Mirror, seed: int | None = None) -> Any:
+    """The unfitted estimator of baseline ``name``, configured from ``mirror`` and ``seed``.
+
+    Unknown names raise ``ValueError`` listing the valid ones; a baseline whose optional
+    dependency is missing raises ``MissingDependency`` saying how to install it.
+    """
+    if name not in BASELINES:
+        raise ValueError(f"unknown baseline {name!r}; choose one of {', '.join(BASELINES)}")
+    baseline = BASELINES[name]
+    if not baseline.available():
+        raise MissingDependency(
+            f"{name} needs the optional '{baseline.extra}' dependency, which is not installed: "
+            f'pip install "backprop-bench[{baseline.extra}]"'
+        )
+    return baseline.make(mirror, seed)
