@@ -82,7 +82,10 @@ def from_mirror(mirror: Mirror, spec: Spec, progress: bool) -> Found:
     arrays, origins = {}, {}
     for key in ARRAY_KEYS:
         url = mirror.url + spec.filenames[key]
-        data = fetch.download(url, progress=progress)
+        try:
+            data = fetch.download(url, progress=progress)
+        except SourceUnavailable as error:  # the caller names the mirror; name just the file
+            raise SourceUnavailable(str(error).removeprefix(mirror.url)) from None
         check_digest(data, mirror.digests[key], url)
         arrays[key], origins[key] = parse_idx(gunzip(data, url), url), url
     return Found(arrays, origins, f"mirror {mirror.url}")

@@ -386,7 +386,7 @@ def test_no_source_reachable_lists_each_one(tiny, tmp_path, monkeypatch):
     assert_one_line_naming(
         str(caught.value),
         "no source could provide Tiny",
-        f"mirror {absent}: {absent}train-images-idx3-ubyte.gz: unreachable",
+        f"mirror {absent}: train-images-idx3-ubyte.gz: unreachable",
         "--data-dir DIR",
     )
     assert not tiny.cache_file.exists()
