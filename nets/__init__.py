@@ -1,1 +1,41 @@
-"""nets: a from-scratch NumPy backpropagation network. Imports numpy only."""
+"""nets: a from-scratch NumPy backpropagation network. Imports numpy only.
+
+The pieces, each a small module looked up by name: ``activations`` (ACTIVATIONS), ``costs``
+(COSTS), ``initialisers`` (INITIALISERS), ``network`` (Network), ``gradients`` (four routines
+in GRADIENTS that must agree), ``training`` (TrainingConfig, train, History), ``gradcheck``,
+``io`` (save/load without pickle) and ``presets`` (PRESETS).
+"""
+
+__version__ = "0.1.0"
+
+from nets.activations import ACTIVATIONS, DERIVATIVES
+from nets.costs import COSTS
+from nets.errors import ConfigError, DivergenceError, ModelFileError, NetsError
+from nets.gradients import GRADIENTS, Gradient
+from nets.initialisers import INITIALISERS
+from nets.io import load, save
+from nets.network import Network
+from nets.presets import PRESETS, Preset
+from nets.training import EpochRecord, History, TrainingConfig, train
+
+__all__ = [
+    "ACTIVATIONS",
+    "COSTS",
+    "DERIVATIVES",
+    "GRADIENTS",
+    "INITIALISERS",
+    "PRESETS",
+    "ConfigError",
+    "DivergenceError",
+    "EpochRecord",
+    "Gradient",
+    "History",
+    "ModelFileError",
+    "NetsError",
+    "Network",
+    "Preset",
+    "TrainingConfig",
+    "load",
+    "save",
+    "train",
+]

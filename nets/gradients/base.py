@@ -1,0 +1,42 @@
+"""What every gradient routine shares: the result type, input checks and the output error."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from nets.costs import FUSED_DELTA
+from nets.network import Network
+
+Array = np.ndarray
+
+
+class Gradient(NamedTuple):
+    """dC/dweights and dC/dbiases, shaped like ``network.weights`` and ``network.biases``.
+
+    C is the cost SUMMED over the samples of the batch. The arrays are new: the caller may
+    modify them.
+    """
+
+    weights: list[Array]
+    biases: list[Array]
+
+
+def check_batch(network: Network, X: object, Y: object) -> tuple[Array, Array]:
+    """X (n, sizes[0]) and Y (n, sizes[-1]) as arrays of the network's dtype, shapes checked."""
+    X = network.check_inputs(X)
+    return X, network.check_targets(Y, X.shape[0])
+
+
+def is_fused(network: Network) -> bool:
+    """True when the output error is simply a − y (see ``nets.costs.FUSED_DELTA``)."""
+    return (network.output_activation, network.cost_name) in FUSED_DELTA
+
+
+def output_delta(network: Network, a: Array, y: Array) -> Array:
+    """δ_L = dC/dz_L from the output activations a and targets y, rows or a single row."""
+    if is_fused(network):
+        return a - y
+    grad_a = network.cost_function.gradient(a, y)
+    return network.layer_activations[-1].backward(a, grad_a, out=grad_a)

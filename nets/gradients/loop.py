@@ -1,0 +1,143 @@
+"""Pure-Python loops over samples, units and weights: seed 001's "slow way".
+
+No NumPy call inside the loops: the parameters and data become nested lists (``.tolist()``)
+first, the arithmetic uses floats and the ``math`` module, and the sums go back into arrays
+at the end. Each activation and cost below is the scalar twin of the one in
+:mod:`nets.activations` / :mod:`nets.costs`; derivatives are again in terms of the output a.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from nets.gradients.base import Gradient, check_batch, is_fused
+from nets.network import Network
+
+
+def _sigmoid(z: float) -> float:
+    return 0.5 * (1.0 + math.tanh(0.5 * z))  # cannot overflow, unlike 1 / (1 + exp(-z))
+
+
+def _sigmoid_derivative(a: float) -> float:
+    return a * (1.0 - a)
+
+
+def _tanh_derivative(a: float) -> float:
+    return 1.0 - a * a
+
+
+def _relu(z: float) -> float:
+    return z if z > 0.0 else 0.0
+
+
+def _relu_derivative(a: float) -> float:
+    return 1.0 if a > 0.0 else 0.0
+
+
+def _identity(z: float) -> float:
+    return z
+
+
+def _identity_derivative(a: float) -> float:
+    return 1.0
+
+
+# name -> (f(z), f'(z) written in terms of a = f(z)); softmax is handled on whole rows.
+_ELEMENTWISE = {
+    "sigmoid": (_sigmoid, _sigmoid_derivative),
+    "tanh": (math.tanh, _tanh_derivative),
+    "relu": (_relu, _relu_derivative),
+    "identity": (_identity, _identity_derivative),
+}
+
+
+def _activate(name: str, z: list[float]) -> list[float]:
+    if name == "softmax":
+        top = max(z)
+        exps = [math.exp(z_j - top) for z_j in z]
+        total = sum(exps)
+        return [e / total for e in exps]
+    function, _ = _ELEMENTWISE[name]
+    return [function(z_j) for z_j in z]
+
+
+def _backward(name: str, a: list[float], grad_a: list[float]) -> list[float]:
+    """dC/dz from the output a and dC/da, one unit at a time."""
+    if name == "softmax":
+        projection = 0.0
+        for a_k, g_k in zip(a, grad_a, strict=True):
+            projection += g_k * a_k
+        return [a_j * (g_j - projection) for a_j, g_j in zip(a, grad_a, strict=True)]
+    _, derivative = _ELEMENTWISE[name]
+    return [g_j * derivative(a_j) for a_j, g_j in zip(a, grad_a, strict=True)]
+
+
+def _cost_gradient(name: str, a: float, y: float, eps: float) -> float:
+    """dC/da for one output unit; probabilities clipped to [eps, 1 − eps] as in nets.costs."""
+    if name == "quadratic":
+        return a - y
+    a = min(max(a, eps), 1.0 - eps)
+    if name == "binary_cross_entropy":
+        return (a - y) / (a * (1.0 - a))
+    return -y / a  # cross_entropy
+
+
+def loop(network: Network, X: np.ndarray, Y: np.ndarray) -> Gradient:
+    """Gradient of the summed cost over the batch. X: (n, sizes[0]), Y: (n, sizes[-1])."""
+    X, Y = check_batch(network, X, Y)
+    weights = [w.tolist() for w in network.weights]  # weights[l][i][j]: unit i -> unit j
+    biases = [b.tolist() for b in network.biases]
+    names = [activation.name for activation in network.layer_activations]
+    sizes = network.sizes
+    n_layers = len(weights)
+    fused = is_fused(network)
+    eps = float(np.finfo(network.dtype).eps)
+    grad_w = [[[0.0] * sizes[l + 1] for _ in range(sizes[l])] for l in range(n_layers)]
+    grad_b = [[0.0] * sizes[l + 1] for l in range(n_layers)]
+
+    for x, y in zip(X.tolist(), Y.tolist(), strict=True):
+        # forward: z_j = b_j + Σ_i a_i W_ij, a = f(z)
+        activations = [x]
+        for l in range(n_layers):
+            a_prev, z = activations[l], []
+            for j in range(sizes[l + 1]):
+                total = biases[l][j]
+                for i in range(sizes[l]):
+                    total += a_prev[i] * weights[l][i][j]
+                z.append(total)
+            activations.append(_activate(names[l], z))
+
+        # output error: a − y where it holds, otherwise backward(a, dC/da)
+        a_out = activations[-1]
+        if fused:
+            delta = [a_j - y_j for a_j, y_j in zip(a_out, y, strict=True)]
+        else:
+            grad_a = [
+                _cost_gradient(network.cost_name, a_j, y_j, eps)
+                for a_j, y_j in zip(a_out, y, strict=True)
+            ]
+            delta = _backward(names[-1], a_out, grad_a)
+
+        # backward: dC/dW_ij += a_i δ_j, dC/db_j += δ_j, then δ for the layer below
+        for l in range(n_layers - 1, -1, -1):
+            a_prev = activations[l]
+            for i in range(sizes[l]):
+                for j in range(sizes[l + 1]):
+                    grad_w[l][i][j] += a_prev[i] * delta[j]
+            for j in range(sizes[l + 1]):
+                grad_b[l][j] += delta[j]
+            if l > 0:
+                grad_a = []
+                for i in range(sizes[l]):
+                    total = 0.0
+                    for j in range(sizes[l + 1]):
+                        total += weights[l][i][j] * delta[j]
+                    grad_a.append(total)
+                delta = _backward(names[l - 1], activations[l], grad_a)
+
+    return Gradient(
+        [np.array(g, dtype=network.dtype) for g in grad_w],
+        [np.array(g, dtype=network.dtype) for g in grad_b],
+    )

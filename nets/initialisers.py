@@ -1,0 +1,54 @@
+"""Weight initialisers, looked up by name: ``(n_in, n_out, rng, dtype) -> (W, b)``.
+
+``W`` is (n_in, n_out) and ``b`` is (n_out,), matching ``X @ W + b``. Numbers are drawn in
+float64 and then cast, so the same seed gives the same network (up to rounding) in float32.
+The draws for one layer are W first, then b.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+Array = np.ndarray
+Initialiser = Callable[[int, int, np.random.Generator, np.dtype], tuple[Array, Array]]
+
+
+def standard_normal(
+    n_in: int, n_out: int, rng: np.random.Generator, dtype: np.dtype
+) -> tuple[Array, Array]:
+    """Weights and biases all N(0, 1), as in seed 000 (``np.random.randn``)."""
+    weights = rng.standard_normal((n_in, n_out))
+    biases = rng.standard_normal(n_out)
+    return weights.astype(dtype), biases.astype(dtype)
+
+
+def glorot_uniform(
+    n_in: int, n_out: int, rng: np.random.Generator, dtype: np.dtype
+) -> tuple[Array, Array]:
+    """Weights and biases uniform in ±√6 / √(n_in + n_out), seed 002's ε_init.
+
+    Seed 002 keeps the bias in the same θ matrix, so the biases share the range.
+    """
+    limit = math.sqrt(6.0) / math.sqrt(n_in + n_out)
+    weights = rng.uniform(-limit, limit, (n_in, n_out))
+    biases = rng.uniform(-limit, limit, n_out)
+    return weights.astype(dtype), biases.astype(dtype)
+
+
+def normal_fan_in(
+    n_in: int, n_out: int, rng: np.random.Generator, dtype: np.dtype
+) -> tuple[Array, Array]:
+    """Weights N(0, 1) / √n_in, biases N(0, 1) (Nielsen's ``default_weight_initializer``)."""
+    weights = rng.standard_normal((n_in, n_out)) / math.sqrt(n_in)
+    biases = rng.standard_normal(n_out)
+    return weights.astype(dtype), biases.astype(dtype)
+
+
+INITIALISERS: dict[str, Initialiser] = {
+    "standard_normal": standard_normal,
+    "glorot_uniform": glorot_uniform,
+    "normal_fan_in": normal_fan_in,
+}

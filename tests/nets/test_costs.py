@@ -1,0 +1,81 @@
+"""Costs: summed over samples, gradients right, fused deltas where documented, never inf/NaN."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from nets.activations import ACTIVATIONS
+from nets.costs import COSTS, FUSED_DELTA
+
+
+def sample(cost: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    if cost == "cross_entropy":
+        a = ACTIVATIONS["softmax"](rng.standard_normal((4, 3)))
+        return a, np.eye(3)[[0, 2, 1, 2]]
+    return rng.uniform(0.05, 0.95, (4, 3)), rng.random((4, 3))
+
+
+@pytest.mark.parametrize("name", list(COSTS))
+def test_value_is_summed_over_samples(name):
+    a, y = sample(name, np.random.default_rng(0))
+    cost = COSTS[name]
+    assert cost.value(a, y) == pytest.approx(sum(cost.value(a[i], y[i]) for i in range(4)))
+
+
+def test_values_match_their_formulas():
+    a = np.array([[0.2, 0.8]])
+    y = np.array([[0.0, 1.0]])
+    assert COSTS["quadratic"].value(a, y) == pytest.approx(0.5 * (0.04 + 0.04))
+    assert COSTS["binary_cross_entropy"].value(a, y) == pytest.approx(-2 * np.log(0.8))
+    assert COSTS["cross_entropy"].value(a, y) == pytest.approx(-np.log(0.8))
+
+
+@pytest.mark.parametrize("name", list(COSTS))
+def test_gradient_matches_finite_differences(name):
+    a, y = sample(name, np.random.default_rng(1))
+    cost = COSTS[name]
+    h = 1e-7
+    expected = np.empty_like(a)
+    for index in np.ndindex(a.shape):
+        step = np.zeros_like(a)
+        step[index] = h
+        expected[index] = (cost.value(a + step, y) - cost.value(a - step, y)) / (2 * h)
+    np.testing.assert_allclose(cost.gradient(a, y), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize(("output", "cost"), sorted(FUSED_DELTA))
+def test_fused_delta_equals_the_chain_rule(output, cost):
+    rng = np.random.default_rng(2)
+    a = ACTIVATIONS[output](rng.standard_normal((5, 3)))
+    y = np.eye(3)[rng.integers(0, 3, 5)]
+    chain = ACTIVATIONS[output].backward(a, COSTS[cost].gradient(a, y))
+    np.testing.assert_allclose(chain, a - y, rtol=1e-10, atol=1e-12)
+
+
+def test_fused_softmax_delta_needs_targets_that_sum_to_one():
+    a = ACTIVATIONS["softmax"](np.array([[0.3, -0.2, 1.0]]))
+    y = np.array([[1.0, 1.0, 0.0]])  # sums to 2: a − y is not the gradient any more
+    chain = ACTIVATIONS["softmax"].backward(a, COSTS["cross_entropy"].gradient(a, y))
+    assert not np.allclose(chain, a - y)
+
+
+@pytest.mark.parametrize("name", ["binary_cross_entropy", "cross_entropy"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_cross_entropies_stay_finite_for_saturated_outputs(name, dtype):
+    a = np.array([[0.0, 1.0], [1.0, 0.0]], dtype=dtype)
+    y = np.array([[1.0, 0.0], [1.0, 0.0]], dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value = COSTS[name].value(a, y)
+        gradient = COSTS[name].gradient(a, y)
+    assert np.isfinite(value) and value > 10
+    assert np.isfinite(gradient).all()
+
+
+def test_every_cost_names_its_outputs():
+    assert COSTS["cross_entropy"].outputs == ("softmax",)
+    assert COSTS["binary_cross_entropy"].outputs == ("sigmoid",)
+    assert set(COSTS["quadratic"].outputs) == set(ACTIVATIONS)
