@@ -247,16 +247,21 @@ def add_speed(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--epochs", type=int, help="epochs per fit (default: the preset's 20)")
     parser.add_argument("--n-train", type=int, help="training subset size (default: all 60,000)")
     parser.add_argument("--out", metavar="DIR", help="also write speed.csv and speed.md to DIR")
+    parser.add_argument(
+        "--blas-threads", type=int, help="limit BLAS threads for both models (default: as is)"
+    )
     parser.set_defaults(func=run_speed)
 
 
 def run_speed(args: argparse.Namespace) -> int:
+    from threadpoolctl import threadpool_limits
+
     from backprop_bench import speed
     from backprop_bench.datasets import load
     from backprop_bench.preprocessing import prepare
     from nets.presets import PRESETS
 
-    for option in ("repeats", "epochs", "n_train"):
+    for option in ("repeats", "epochs", "n_train", "blas_threads"):
         _check_count("--" + option.replace("_", "-"), getattr(args, option), 1)
     preset = PRESETS[speed.PRESET]
     tty = sys.stderr.isatty()
@@ -269,16 +274,16 @@ def run_speed(args: argparse.Namespace) -> int:
     def progress(message: str) -> None:
         print(message, file=sys.stderr)
 
-    header = speed.header_lines(data, repeats=args.repeats)
-    for line in header:
-        print(line)
-    comparisons = speed.time_training(
-        data, epochs=args.epochs, repeats=args.repeats, progress=progress
-    )
-    comparisons.append(speed.time_routines(repeats=max(args.repeats, 5), progress=progress))
+    with threadpool_limits(limits=args.blas_threads, user_api="blas"):
+        header = speed.header_lines(data, repeats=args.repeats)
+        for line in header:
+            print(line)
+        comparisons = speed.time_training(
+            data, epochs=args.epochs, repeats=args.repeats, progress=progress
+        )
+        comparisons.append(speed.time_routines(repeats=max(args.repeats, 5), progress=progress))
     table = speed.speed_table(comparisons)
-    markdown = table.to_markdown(index=False, floatfmt=".3g")
-    print(markdown)
+    print(speed.speed_markdown(table))
     if args.out:
         for path in speed.write_outputs(table, header, args.out):
             print(f"wrote {path}")

@@ -237,15 +237,18 @@ def header_lines(experiment: Experiment, *, repeats: int) -> list[str]:
     ]
 
 
+def speed_markdown(table: pd.DataFrame) -> str:
+    """The table as GitHub Markdown, times to three significant figures."""
+    return table.to_markdown(index=False, floatfmt=".3g")
+
+
 def write_outputs(table: pd.DataFrame, header: list[str], out_dir: str) -> list[pathlib.Path]:
     """Write ``speed.csv`` and ``speed.md`` (header lines, then the table) into ``out_dir``."""
     folder = pathlib.Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     contents = {
         "speed.csv": table.to_csv(index=False),
-        "speed.md": "\n\n".join(
-            ["\n".join(f"{line}  " for line in header), table.to_markdown(index=False)]
-        )
+        "speed.md": "\n\n".join(["\n".join(f"{line}  " for line in header), speed_markdown(table)])
         + "\n",
     }
     paths = []
@@ -260,11 +263,13 @@ def write_outputs(table: pd.DataFrame, header: list[str], out_dir: str) -> list[
 
 def machine_line() -> str:
     """Where the timings were taken: CPU, cores, BLAS threads, library versions."""
-    blas = [
-        f"{info.get('internal_api')} {info.get('num_threads')} threads"
-        for info in threadpool_info()
-        if info.get("user_api") == "blas"
-    ]
+    blas = sorted(
+        {
+            f"{info.get('internal_api')} {info.get('version')} ({info.get('num_threads')} threads)"
+            for info in threadpool_info()
+            if info.get("user_api") == "blas"
+        }
+    )
     return (
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"BLAS {', '.join(blas) or 'unknown'}; Python {platform.python_version()}, "
