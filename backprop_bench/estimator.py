@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -172,7 +172,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         if any(
             isinstance(size, bool) or not isinstance(size, Integral) or size < 1 for size in sizes
         ):
-            raise ValueError(
+            raise InvalidParameterError(
                 "The 'hidden_layer_sizes' parameter of NetworkClassifier must be a sequence of "
                 f"integers >= 1 (or () for no hidden layer). Got {self.hidden_layer_sizes!r}."
             )
@@ -261,7 +261,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, (n, n_classes), columns in the order of ``classes_``."""
-        check_is_fitted(self)
+        check_is_fitted(self, "network_")
         X = validate_data(self, X, reset=False, dtype=self.dtype)
         a = self.network_.predict_proba(X)
         if a.shape[1] == 1:  # one sigmoid unit: P(classes_[1])

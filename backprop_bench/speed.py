@@ -38,6 +38,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_info
 
+from backprop_bench.errors import BenchError
 from backprop_bench.estimator import NetworkClassifier
 from backprop_bench.models import mirror_of
 from backprop_bench.preprocessing import Experiment
@@ -107,7 +108,7 @@ def _fit_mlp(mlp: MLPClassifier, experiment: Experiment) -> float:
         mlp.fit(experiment.X_train, experiment.y_train)
     seconds = time.perf_counter() - start
     if mlp.n_iter_ != mlp.max_iter:
-        raise RuntimeError(f"MLPClassifier ran {mlp.n_iter_} epochs, not {mlp.max_iter}")
+        raise BenchError(f"MLPClassifier ran {mlp.n_iter_} epochs, not {mlp.max_iter}")
     return seconds
 
 
