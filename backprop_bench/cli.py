@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (add_fetch, add_train, add_speed):
+    for add in (add_fetch, add_train, add_speed, add_compare, add_reproduce, add_report):
         add(subparsers)
     return parser
 
@@ -287,4 +287,231 @@ def run_speed(args: argparse.Namespace) -> int:
     if args.out:
         for path in speed.write_outputs(table, header, args.out):
             print(f"wrote {path}")
+    return 0
+
+
+# --- compare, reproduce, report ---------------------------------------------------------------
+
+REPRODUCE_MODELS = ("mnist-seed", "svc-seed", "svc", "mlp", "linear")
+
+
+def _seeds(text: str) -> list[int]:
+    """``"3"`` -> [3]; ``"0-4"`` -> [0, 1, 2, 3, 4] (argparse type for --seeds)."""
+    try:
+        if "-" in text.strip("-"):
+            first, last = (int(part) for part in text.split("-", 1))
+            if last < first:
+                raise ValueError
+            return list(range(first, last + 1))
+        return [int(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a seed or a range of seeds (e.g. 3 or 0-4)"
+        ) from None
+
+
+def _add_run_options(parser: argparse.ArgumentParser, out_help: str) -> None:
+    parser.add_argument(
+        "--jobs", type=int, help="fits run in parallel processes (default: one per core)"
+    )
+    parser.add_argument("--out", metavar="DIR", help=out_help)
+    parser.add_argument("--data-dir", metavar="DIR", help="folder holding the dataset's IDX files")
+    parser.add_argument(
+        "--readme",
+        metavar="PATH",
+        default="README.md",
+        help="README whose generated results block to refresh, if it has one (default README.md)",
+    )
+
+
+def add_compare(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "compare",
+        help="fit the network and baselines over seeds; write tables and plots",
+        description="Fit every model (over every seed where the seed matters) on one dataset "
+        "through the shared preprocessing, each fit in its own process, longest first; "
+        "finished fits are cached, so a re-run only rebuilds the tables and plots.",
+    )
+    parser.add_argument("--dataset", required=True, help="mnist, fashion-mnist, digits, ...")
+    parser.add_argument(
+        "--models",
+        default=",".join(REPRODUCE_MODELS),
+        metavar="LIST",
+        help="comma-separated model names: network presets (mnist-seed) and baselines "
+        "(svc-seed, svc, mlp, linear, torch-mlp); default %(default)s",
+    )
+    parser.add_argument("--n-train", type=int, help="stratified training subset (default: all)")
+    parser.add_argument("--n-test", type=int, help="stratified test subset (default: all)")
+    parser.add_argument(
+        "--seeds",
+        type=_seeds,
+        nargs="+",
+        default=[[0, 1, 2, 3, 4]],
+        metavar="SEED",
+        help="seeds for the models that depend on one: integers or ranges (default 0-4)",
+    )
+    parser.add_argument(
+        "--network",
+        default="mnist-seed",
+        help="the preset the baselines mirror (default %(default)s)",
+    )
+    _add_run_options(
+        parser,
+        "results folder (default results/DATASET, or results/DATASET-NTRAIN-NTEST for a subset)",
+    )
+    parser.set_defaults(func=run_compare)
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    models = [name.strip() for name in args.models.split(",") if name.strip()]
+    seeds = [seed for group in args.seeds for seed in group]
+    out = args.out
+    if out is None:
+        subset = args.n_train is not None or args.n_test is not None
+        size = f"-{args.n_train or 'all'}-{args.n_test or 'all'}" if subset else ""
+        out = f"results/{args.dataset}{size}"
+    return _run_comparison(
+        args,
+        dataset=args.dataset,
+        models=models,
+        n_train=args.n_train,
+        n_test=args.n_test,
+        seeds=seeds,
+        network=args.network,
+        out=out,
+    )
+
+
+def add_reproduce(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "reproduce",
+        help="seed 000's comparison on full MNIST, written to results/mnist/",
+        description="The network (mnist-seed) and the MLP over seeds 0-4, seed 000's SVC "
+        "(svc-seed), today's SVC and logistic regression once, on all of MNIST: "
+        f"`compare --dataset mnist --models {','.join(REPRODUCE_MODELS)} --seeds 0-4`.",
+    )
+    _add_run_options(parser, "results folder (default results/mnist)")
+    parser.set_defaults(func=run_reproduce)
+
+
+def run_reproduce(args: argparse.Namespace) -> int:
+    return _run_comparison(
+        args,
+        dataset="mnist",
+        models=list(REPRODUCE_MODELS),
+        n_train=None,
+        n_test=None,
+        seeds=[0, 1, 2, 3, 4],
+        network="mnist-seed",
+        out=args.out or "results/mnist",
+    )
+
+
+def _run_comparison(args: argparse.Namespace, **settings) -> int:
+    from pathlib import Path
+
+    from backprop_bench import datasets, publish, runner
+    from backprop_bench.progress import FitProgress
+
+    if args.jobs is not None and args.jobs < 1:
+        raise BenchError(f"--jobs must be an integer >= 1; got {args.jobs}")
+    progress = FitProgress()
+
+    def fetch(name: str) -> None:
+        datasets.load(name, data_dir=args.data_dir, progress=progress.enabled)
+
+    out = Path(settings.pop("out"))
+    try:
+        comparison = runner.compare(
+            **settings,
+            jobs=args.jobs,
+            out_dir=out,
+            data_dir=args.data_dir,
+            on_event=progress,
+            command="backprop-bench " + " ".join(sys.argv[1:]),
+            fetch=fetch,
+        )
+    finally:
+        progress.close()
+    print((out / "comparison.md").read_text(encoding="utf-8"))
+    summary = comparison.summary
+    print(
+        f"{summary.fitted} fits run, {summary.cached} taken from the cache "
+        f"({runner.runs_cache_dir()}), {summary.skipped} skipped; "
+        f"wall time {comparison.wall_seconds:.1f} s"
+    )
+    print(f"wrote {len(comparison.paths)} files to {out}/")
+    readme = Path(args.readme)
+    if readme.is_file() and publish.update_readme(readme, out):
+        print(f"updated the generated results block in {readme}")
+    return 0
+
+
+def add_report(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "report",
+        help="rebuild tables and plots from finished runs and from asv results",
+        description="Rebuild every results folder's tables and plots from its runs.jsonl "
+        "(no data, no fitting), and the benchmark tables and plots from asv's results.",
+    )
+    parser.add_argument(
+        "folders",
+        nargs="*",
+        metavar="DIR",
+        help="results folders to rebuild (default: every results/*/ holding a runs.jsonl)",
+    )
+    parser.add_argument(
+        "--asv-results",
+        default=".asv/results",
+        metavar="DIR",
+        help="asv's results folder (default %(default)s; skipped if absent)",
+    )
+    parser.add_argument(
+        "--asv-out",
+        default="results/benchmarks",
+        metavar="DIR",
+        help="where the benchmark report goes (default %(default)s)",
+    )
+    parser.add_argument("--commit", help="the asv commit to report (default: the latest)")
+    parser.add_argument(
+        "--readme",
+        default="README.md",
+        metavar="PATH",
+        help="README whose generated results blocks to refresh, if it has them",
+    )
+    parser.set_defaults(func=run_report)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from backprop_bench import publish
+
+    folders = [Path(folder) for folder in args.folders] or sorted(
+        path.parent for path in Path("results").glob(f"*/{publish.RUNS}")
+    )
+    readme = Path(args.readme)
+    for folder in folders:
+        written = publish.render(folder)
+        print(f"{folder}: rebuilt {len(written)} tables and plots")
+        if readme.is_file() and publish.update_readme(readme, folder):
+            print(f"{folder}: updated the generated results block in {readme}")
+    asv_results = Path(args.asv_results)
+    if asv_results.is_dir():
+        try:
+            from backprop_bench.asv_report import write_benchmark_report
+        except ImportError:
+            print("asv results found, but this version has no benchmark report", file=sys.stderr)
+        else:
+            paths = write_benchmark_report(asv_results, Path(args.asv_out), commit=args.commit)
+            print(f"{args.asv_out}: wrote {len(paths)} benchmark tables and plots")
+    elif args.commit:
+        raise BenchError(
+            f"--commit {args.commit} given, but there are no asv results in {asv_results}"
+        )
+    if not folders and not asv_results.is_dir():
+        raise BenchError(
+            "nothing to report: no results/*/runs.jsonl and no asv results "
+            f"({asv_results}); run `backprop-bench reproduce` or `asv run` first"
+        )
     return 0

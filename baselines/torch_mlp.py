@@ -87,9 +87,13 @@ class TorchNetworkClassifier(ClassifierMixin, BaseEstimator):
 
     def _check_params(self, torch) -> None:
         Mirror(  # validates layers, batch, epochs, step, reduction and dtype
-            tuple(self.hidden_layer_sizes), self.batch_size, self.epochs, self.learning_rate,
-            self.reduction, self.dtype,
-        )  # fmt: skip
+            tuple(self.hidden_layer_sizes),
+            self.batch_size,
+            self.epochs,
+            self.learning_rate,
+            self.reduction,
+            self.dtype,
+        )
         for name, allowed in (
             ("hidden_activation", _activations(torch)),
             ("output_activation", _activations(torch)),

@@ -1,0 +1,573 @@
+"""The comparison runner: plan the fits, take finished ones from the cache, run the rest.
+
+``compare(dataset, models, ...)`` is the whole job behind ``backprop-bench compare`` and
+``reproduce``:
+
+1. ``plan`` checks every name and size against the data's published description (no data is
+   decoded for MNIST or Fashion-MNIST: their fingerprint and sizes follow from the published
+   hashes) and turns each (model, seed) into a ``FitTask`` with a cache key.
+2. ``run`` takes finished fits from the cache and runs the others, longest first, each in its
+   own worker process (at most ``jobs`` at once, ``max_tasks_per_child=1``), so each fit's peak
+   memory (``ru_maxrss``) is its own and BLAS threads are capped at ``cores // jobs`` per
+   worker. Every worker loads the dataset from the verified cache and prepares it with
+   ``preprocessing.prepare`` -- the one shared path. Each finished fit is cached at once, so an
+   interrupted run resumes where it stopped. A model that raises (diverges, fails) becomes a
+   record with status "failed" and its one-line reason; the others go on.
+3. ``publish.write_results`` writes the records, environment, tables and plots.
+
+A record holds: ``model``, ``kind``, ``preset``, ``seed``, ``status`` ("ok", "failed",
+"skipped"), ``reason``; the data (``dataset``, ``dataset_fingerprint``, ``n_train``, ``n_test``,
+``subset_seed``, ``preprocessing``); ``hyperparameters`` (every estimator parameter);
+the measurements of ``fitting.fit_one``; ``peak_rss_mb`` (the worker's maximum resident set:
+interpreter, libraries, data and model) and ``data_rss_mb`` (its resident set just before the
+fit, with the data loaded); ``blas_threads``, ``code_version``, ``session``, ``fitted_at``.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import queue
+import resource
+import secrets
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from backprop_bench import environment
+from backprop_bench.errors import BenchError
+from backprop_bench.models import ModelSpec, code_version, estimated_cost, resolve, seeds_for
+from backprop_bench.records import RUNS_FOLDER, FitCache, fit_key
+
+DEFAULT_SEEDS = (0, 1, 2, 3, 4)
+DEFAULT_NETWORK = "mnist-seed"
+SUBSET_SEED = 0
+
+Event = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DataRequest:
+    """Which data a fit gets: a dataset, a stratified subset and the shared preprocessing."""
+
+    dataset: str
+    fingerprint: str
+    n_train: int
+    n_test: int
+    n_features: int
+    subset_seed: int = SUBSET_SEED
+    dtype: str = "float64"
+    standardise: bool = False
+    data_dir: str | None = field(default=None, compare=False)
+    data_cache_dir: str | None = field(default=None, compare=False)
+
+    def identity(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "fingerprint": self.fingerprint,
+            "n_train": self.n_train,
+            "n_test": self.n_test,
+            "subset_seed": self.subset_seed,
+            "dtype": self.dtype,
+            "standardise": self.standardise,
+        }
+
+    def prepare(self):
+        """Load the dataset (from its verified cache) and prepare it: an ``Experiment``."""
+        from backprop_bench.datasets import load
+        from backprop_bench.preprocessing import prepare
+
+        data = load(self.dataset, data_dir=self.data_dir, cache_dir=self.data_cache_dir)
+        if data.fingerprint != self.fingerprint:
+            raise BenchError(f"dataset {self.dataset!r} changed since the run was planned")
+        return prepare(
+            data,
+            n_train=self.n_train,
+            n_test=self.n_test,
+            subset_seed=self.subset_seed,
+            dtype=self.dtype,
+            standardise=self.standardise,
+        )
+
+
+@dataclass(frozen=True)
+class FitTask:
+    """One (model, seed) fit on one ``DataRequest``; ``key`` is its cache key."""
+
+    spec: ModelSpec
+    seed: int | None
+    data: DataRequest
+    hyperparameters: dict[str, Any]
+    key: str
+    cost: float
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every fit a comparison needs, in the order of the models and seeds given."""
+
+    dataset: str
+    network: str
+    specs: tuple[ModelSpec, ...]
+    seeds: tuple[int, ...]
+    data: DataRequest
+    tasks: tuple[FitTask, ...]
+
+
+def dataset_identity(
+    name: str, *, data_dir: str | None = None, data_cache_dir: str | None = None
+) -> tuple[str, int, int, int]:
+    """``(fingerprint, n_train, n_test, n_features)`` of dataset ``name``.
+
+    For the published datasets this follows from their published description, without reading
+    any file (whatever source serves them must match it); the small generated ones are built.
+    """
+    from backprop_bench import datasets, provenance
+
+    if name not in datasets.DATASETS:
+        raise BenchError(f"unknown dataset {name!r}; choose one of {', '.join(datasets.DATASETS)}")
+    spec = provenance.SPECS.get(name)
+    if spec is None:
+        data = datasets.load(name, data_dir=data_dir, cache_dir=data_cache_dir)
+        n_features = math.prod(data.x_train.shape[1:])
+        return data.fingerprint, len(data.y_train), len(data.y_test), n_features
+    shapes = {
+        "x_train": (spec.n_train, *spec.image_shape),
+        "y_train": (spec.n_train,),
+        "x_test": (spec.n_test, *spec.image_shape),
+        "y_test": (spec.n_test,),
+    }
+    import numpy as np
+
+    # provenance.fingerprint reads only the dtype and shape of arrays whose digests it is given
+    shells = {key: np.broadcast_to(np.uint8(0), shape) for key, shape in shapes.items()}
+    fingerprint = provenance.fingerprint(shells, spec.array_sha256)
+    return fingerprint, spec.n_train, spec.n_test, math.prod(spec.image_shape)
+
+
+def _check_size(name: str, value: int | None, available: int, dataset: str) -> int:
+    if value is None:
+        return available
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= available:
+        raise BenchError(
+            f"{name}={value!r} is not allowed for dataset {dataset!r}: choose 1..{available}"
+        )
+    return value
+
+
+def plan(
+    dataset: str,
+    models: Iterable[str | ModelSpec],
+    *,
+    n_train: int | None = None,
+    n_test: int | None = None,
+    seeds: Sequence[int] = DEFAULT_SEEDS,
+    network: str = DEFAULT_NETWORK,
+    data_dir: str | None = None,
+    data_cache_dir: str | None = None,
+) -> Plan:
+    """Check the request and list its fits; errors (``BenchError``) come before any work."""
+    models = list(models)
+    names = [model for model in models if isinstance(model, str)]
+    resolved = iter(resolve(names, network) if names else ())
+    specs = [next(resolved) if isinstance(model, str) else model for model in models]
+    if not specs:
+        raise BenchError("no models to compare: name at least one")
+    if len({spec.name for spec in specs}) != len(specs):
+        raise BenchError(f"models {[spec.name for spec in specs]} repeat a name")
+    seeds = tuple(seeds)
+    if not seeds or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds):
+        raise BenchError(f"seeds={seeds!r}: give one or more integers >= 0")
+    if len(set(seeds)) != len(seeds):
+        raise BenchError(f"seeds={seeds!r}: a seed is repeated")
+    fingerprint, n_train_all, n_test_all, n_features = dataset_identity(
+        dataset, data_dir=data_dir, data_cache_dir=data_cache_dir
+    )
+    from backprop_bench.models import mirror_of
+
+    data = DataRequest(
+        dataset=dataset,
+        fingerprint=fingerprint,
+        n_train=_check_size("n_train", n_train, n_train_all, dataset),
+        n_test=_check_size("n_test", n_test, n_test_all, dataset),
+        n_features=n_features,
+        dtype=mirror_of(network).dtype,
+        data_dir=data_dir,
+        data_cache_dir=data_cache_dir,
+    )
+    version = code_version()
+    tasks = []
+    for spec in specs:
+        for seed in seeds_for(spec, seeds):
+            hyperparameters = spec.hyperparameters(seed) if spec.unavailable() is None else {}
+            identity = {
+                "kind": spec.kind,
+                "preset": spec.preset,
+                "params": [list(pair) for pair in spec.params],
+                "hyperparameters": hyperparameters,
+                "seed": seed,
+                "data": data.identity(),
+                "code_version": version,
+            }
+            cost = estimated_cost(spec, data.n_train, n_features)
+            tasks.append(FitTask(spec, seed, data, hyperparameters, fit_key(identity), cost))
+    return Plan(dataset, network, tuple(specs), seeds, data, tuple(tasks))
+
+
+# --- running ------------------------------------------------------------------------------------
+
+
+def default_jobs() -> int:
+    """One job per usable core."""
+    return environment.usable_cores()
+
+
+def blas_threads_per_job(jobs: int) -> int:
+    """BLAS threads each worker may use so that jobs x threads <= cores."""
+    return max(1, environment.usable_cores() // max(1, jobs))
+
+
+def runs_cache_dir() -> Path:
+    """Where finished fits are cached: ``<datasets cache>/runs``."""
+    from backprop_bench.cache import cache_dir
+
+    return cache_dir() / RUNS_FOLDER
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def _identity_fields(task: FitTask) -> dict[str, Any]:
+    return {
+        "key": task.key,
+        "model": task.spec.name,
+        "kind": task.spec.kind,
+        "preset": task.spec.preset,
+        "seed": task.seed,
+        "dataset": task.data.dataset,
+        "dataset_fingerprint": task.data.fingerprint,
+        "n_train": task.data.n_train,
+        "n_test": task.data.n_test,
+        "subset_seed": task.data.subset_seed,
+        "hyperparameters": task.hyperparameters,
+        "code_version": code_version(),
+    }
+
+
+def _rss_mb() -> float | None:
+    """The current resident set size in MB (Linux), else ``None``."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as file:
+            pages = int(file.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _peak_rss_mb() -> float:
+    """This process's maximum resident set size so far, in MB."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024  # bytes on macOS, else KB
+
+
+def execute(task: FitTask, on_epoch: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Run one fit in this process and return its record (never raises for a model's error)."""
+    from backprop_bench.fitting import fit_one
+
+    record = _identity_fields(task)
+    experiment = task.data.prepare()
+    record["preprocessing"] = experiment.preprocessing
+    record["experiment_key"] = experiment.key
+    record["data_rss_mb"] = _rss_mb()
+    try:
+        measured = fit_one(task.spec, experiment, task.seed, on_epoch=on_epoch)
+    except Exception as error:  # the model failed or diverged: keep the reason, not the run
+        return {**record, "status": "failed", "reason": _one_line(error)}
+    return {**record, **measured, "status": "ok", "reason": None}
+
+
+_events: Any = None  # the worker's queue back to the parent (set by _start_worker)
+_limits: Any = None  # the worker's BLAS thread cap, kept alive for the process's life
+
+
+def _start_worker(events: Any, blas_threads: int) -> None:
+    """Worker initialiser: cap BLAS/OpenMP threads, keep the event queue."""
+    global _events, _limits
+    _events = events
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = str(blas_threads)
+    import scipy.linalg  # noqa: F401  (load every BLAS before capping them)
+    import sklearn.svm  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
+    _limits = threadpool_limits(limits=blas_threads)
+
+
+def _execute_in_worker(task: FitTask) -> dict[str, Any]:
+    from threadpoolctl import threadpool_info
+
+    _events.put({"event": "start", "key": task.key})
+
+    def on_epoch(epoch: int, epochs: int) -> None:
+        _events.put({"event": "epoch", "key": task.key, "epoch": epoch, "epochs": epochs})
+
+    record = execute(task, on_epoch)
+    record["peak_rss_mb"] = _peak_rss_mb()
+    record["blas_threads"] = max((i["num_threads"] for i in threadpool_info()), default=None)
+    return record
+
+
+@dataclass
+class RunSummary:
+    """What ``run`` did: the records in plan order and how many fits were run or cached."""
+
+    records: list[dict[str, Any]]
+    fitted: int = 0
+    cached: int = 0
+    skipped: int = 0
+    session: dict[str, Any] | None = None
+
+
+def run(
+    plan: Plan,
+    *,
+    jobs: int | None = None,
+    cache: FitCache | None = None,
+    isolate: bool = True,
+    on_event: Callable[[Event], None] | None = None,
+    command: str | None = None,
+) -> RunSummary:
+    """Run ``plan``'s fits that are not cached; return every record in plan order.
+
+    ``jobs``: worker processes (default: one per core). ``isolate=False`` fits in this process,
+    one after the other (for tests; peak memory is then not measured). ``on_event(event)``
+    receives progress events: ``plan``, ``start``, ``epoch``, ``done``.
+    """
+    jobs = default_jobs() if jobs is None else jobs
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise BenchError(f"jobs={jobs!r}: need an integer >= 1")
+    cache = cache or FitCache(runs_cache_dir())
+    emit = on_event or (lambda event: None)
+    found = {task.key: cache.get(task.key) for task in plan.tasks}
+    for task in plan.tasks:
+        reason = task.spec.unavailable()
+        if found[task.key] is None and reason is not None:
+            found[task.key] = {
+                **_identity_fields(task),
+                "status": "skipped",
+                "reason": f"{task.spec.name} {reason}",
+            }
+    todo = sorted((t for t in plan.tasks if found[t.key] is None), key=lambda t: -t.cost)
+    skipped = sum(1 for record in found.values() if record and record["status"] == "skipped")
+    summary = RunSummary(records=[], cached=len(plan.tasks) - len(todo) - skipped, skipped=skipped)
+    emit({"event": "plan", "tasks": plan.tasks, "todo": todo, "cached": summary.cached})
+    if todo:
+        session = _new_session(jobs if isolate else 1, command, len(todo))
+        cache.put_session(session)
+        start = time.perf_counter()
+        results = _run_isolated(todo, jobs, emit) if isolate else _run_inline(todo, emit)
+        interrupted = True
+        try:
+            for task, record in results:
+                record.update(session=session["id"], fitted_at=environment.now())
+                if record["status"] in ("ok", "failed"):  # a crashed worker is not cached
+                    cache.put(record)
+                found[task.key] = record
+                summary.fitted += 1
+                emit({"event": "done", "key": task.key, "record": record})
+            interrupted = False
+        finally:
+            results.close()  # on an interruption: stop the workers still running
+            session.update(
+                wall_seconds=time.perf_counter() - start,
+                fitted=summary.fitted,
+                interrupted=interrupted,
+            )
+            cache.put_session(session)
+        summary.session = session
+    for task in plan.tasks:
+        record = dict(found[task.key])
+        record["model"] = task.spec.name  # a cached fit may have been made under another alias
+        summary.records.append(record)
+    return summary
+
+
+def _new_session(jobs: int, command: str | None, n_fits: int) -> dict[str, Any]:
+    return {
+        "id": f"{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}",
+        "command": command,
+        "jobs": jobs,
+        "blas_threads_per_job": blas_threads_per_job(jobs),
+        "planned_fits": n_fits,
+        "environment": environment.describe(),
+    }
+
+
+def _run_inline(todo: list[FitTask], emit: Callable[[Event], None]):
+    for task in todo:
+        emit({"event": "start", "key": task.key})
+
+        def on_epoch(epoch: int, epochs: int, key: str = task.key) -> None:
+            emit({"event": "epoch", "key": key, "epoch": epoch, "epochs": epochs})
+
+        record = execute(task, on_epoch)
+        record.update(peak_rss_mb=None, blas_threads=None)
+        yield task, record
+
+
+def _run_isolated(todo: list[FitTask], jobs: int, emit: Callable[[Event], None]):
+    """Each fit in a fresh spawned process; yields ``(task, record)`` as fits finish."""
+    context = multiprocessing.get_context("spawn")
+    events = context.Queue()
+    stop = threading.Event()
+
+    def relay() -> None:  # worker events -> emit, on the parent's side
+        while not stop.is_set():
+            try:
+                event = events.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            emit(event)
+
+    relay_thread = threading.Thread(target=relay, daemon=True)
+    relay_thread.start()
+    pool = ProcessPoolExecutor(
+        max_workers=min(jobs, len(todo)),
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(events, blas_threads_per_job(jobs)),
+        max_tasks_per_child=1,
+    )
+    futures = {pool.submit(_execute_in_worker, task): task for task in todo}  # longest first
+    try:
+        for future in as_completed(futures):
+            task = futures[future]
+            try:
+                record = future.result()
+            except Exception as error:  # the worker died (killed, out of memory)
+                record = {
+                    **_identity_fields(task),
+                    "status": "crashed",
+                    "reason": f"worker process failed: {_one_line(error)}",
+                }
+            yield task, record
+        pool.shutdown(wait=True)
+    finally:
+        _terminate(pool)
+        stop.set()
+        relay_thread.join()
+        events.close()
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Stop ``pool`` now, killing fits still running (an interrupted run)."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
+    if terminate is not None:
+        terminate()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        if process.is_alive():
+            process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+# --- the whole job ------------------------------------------------------------------------------
+
+
+@dataclass
+class Comparison:
+    """The outcome of ``compare``: records, files written and what was run or cached."""
+
+    plan: Plan
+    summary: RunSummary
+    out_dir: Path
+    paths: list[Path]
+    wall_seconds: float
+
+
+def compare(
+    dataset: str,
+    models: Iterable[str | ModelSpec],
+    *,
+    n_train: int | None = None,
+    n_test: int | None = None,
+    seeds: Sequence[int] = DEFAULT_SEEDS,
+    jobs: int | None = None,
+    network: str = DEFAULT_NETWORK,
+    out_dir: str | os.PathLike,
+    cache: FitCache | None = None,
+    data_dir: str | None = None,
+    data_cache_dir: str | None = None,
+    isolate: bool = True,
+    on_event: Callable[[Event], None] | None = None,
+    command: str | None = None,
+    fetch: Callable[[str], Any] | None = None,
+) -> Comparison:
+    """Plan, run (or take from the cache) and publish a comparison into ``out_dir``.
+
+    ``fetch(dataset)`` is called once before any fit runs when some must (the command line
+    passes one that shows download progress); by default ``datasets.load`` is used, so that
+    workers never download concurrently.
+    """
+    from backprop_bench.publish import write_results
+
+    start = time.perf_counter()
+    the_plan = plan(
+        dataset,
+        models,
+        n_train=n_train,
+        n_test=n_test,
+        seeds=seeds,
+        network=network,
+        data_dir=data_dir,
+        data_cache_dir=data_cache_dir,
+    )
+    cache = cache or FitCache(runs_cache_dir())
+    if any(cache.get(task.key) is None for task in the_plan.tasks):
+        _ensure_data(the_plan.data, fetch)
+    summary = run(
+        the_plan, jobs=jobs, cache=cache, isolate=isolate, on_event=on_event, command=command
+    )
+    wall_seconds = time.perf_counter() - start
+    this_run = {
+        "date": environment.now(),
+        "command": command,
+        "wall_seconds": wall_seconds,
+        "fits": len(the_plan.tasks),
+        "fitted": summary.fitted,
+        "cached": summary.cached,
+        "skipped": summary.skipped,
+        "session": summary.session["id"] if summary.session else None,
+    }
+    sessions = _sessions(summary.records, cache)
+    paths = write_results(Path(out_dir), summary.records, this_run=this_run, sessions=sessions)
+    return Comparison(the_plan, summary, Path(out_dir), paths, wall_seconds)
+
+
+def _ensure_data(data: DataRequest, fetch: Callable[[str], Any] | None) -> None:
+    """Fetch and verify the dataset once, in this process, before workers load it."""
+    if fetch is not None:
+        fetch(data.dataset)
+        return
+    from backprop_bench.datasets import load
+
+    load(data.dataset, data_dir=data.data_dir, cache_dir=data.data_cache_dir)
+
+
+def _sessions(records: list[dict[str, Any]], cache: FitCache) -> list[dict[str, Any]]:
+    """The sessions (runs that fitted) behind ``records``, oldest first."""
+    ids = sorted({r["session"] for r in records if r.get("session")})
+    return [s for s in (cache.get_session(i) for i in ids) if s is not None]
+
+
+def with_params(spec: ModelSpec, name: str, **params: Any) -> ModelSpec:
+    """``spec`` renamed ``name`` with estimator parameters ``params`` set over its own."""
+    return replace(spec, name=name, params=tuple(sorted({**dict(spec.params), **params}.items())))

@@ -1,0 +1,209 @@
+"""The comparison runner on tiny data: records, caching, resuming, failures, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from backprop_bench import runner
+from backprop_bench.errors import BenchError
+from backprop_bench.models import ModelSpec, resolve
+from backprop_bench.records import FitCache
+
+SMALL = {"n_train": 300, "n_test": 120}
+
+
+@pytest.fixture
+def cache(tmp_path):
+    return FitCache(tmp_path / "runs")
+
+
+def small_compare(models, out_dir, cache, **settings):
+    settings = {"seeds": (0, 1), "isolate": False, **SMALL, **settings}
+    return runner.compare("digits", models, out_dir=out_dir, cache=cache, **settings)
+
+
+def by_model(records):
+    return {(r["model"], r["seed"]): r for r in records}
+
+
+def test_a_tiny_comparison_records_every_fit(tmp_path, cache):
+    result = small_compare(["mnist-seed", "svc-seed", "mlp", "linear"], tmp_path / "out", cache)
+    records = by_model(result.summary.records)
+    # seed-dependent models over both seeds, deterministic ones once
+    assert set(records) == {
+        ("mnist-seed", 0), ("mnist-seed", 1), ("svc-seed", None), ("mlp", 0), ("mlp", 1),
+        ("linear", None),
+    }  # fmt: skip
+    for record in records.values():
+        assert record["status"] == "ok", record.get("reason")
+        assert record["dataset"] == "digits"
+        assert (record["n_train"], record["n_test"]) == (300, 120)
+        assert record["preprocessing"] == "flatten -> float64 -> /16"
+        assert 0 <= record["test_accuracy"] <= 1 and 0 <= record["train_accuracy"] <= 1
+        assert sum(map(sum, record["confusion_matrix"])) == 120
+        assert record["n_parameters"] > 0 and record["hyperparameters"]
+        assert record["fit_seconds"] > 0 and record["predict_seconds"] > 0
+    network = records[("mnist-seed", 0)]
+    assert network["hyperparameters"]["learning_rate"] == 0.1
+    assert network["hyperparameters"]["random_state"] == 0
+    assert network["n_parameters"] == 64 * 30 + 30 + 30 * 30 + 30 + 30 * 10 + 10
+    for key in [("mnist-seed", 0), ("mlp", 1)]:
+        history = records[key]["history"]
+        assert [epoch["epoch"] for epoch in history] == list(range(1, 21))
+        # fit time is the training time of the epochs, evaluation between them excluded
+        assert records[key]["fit_seconds"] == pytest.approx(sum(e["seconds"] for e in history))
+        assert records[key]["fit_seconds"] < records[key]["fit_wall_seconds"]
+        assert history[-1]["test_accuracy"] == pytest.approx(records[key]["test_accuracy"])
+    assert records[("svc-seed", None)]["history"] is None
+    assert records[("mnist-seed", 0)]["history"] != records[("mnist-seed", 1)]["history"]
+    assert result.summary.fitted == 6 and result.summary.cached == 0
+    out = tmp_path / "out"
+    for name in ("runs.jsonl", "environment.json", "comparison.csv", "comparison.md",
+                 "learning_curves.csv", "learning_curves.png"):  # fmt: skip
+        assert (out / name).is_file(), name
+    environment = json.loads((out / "environment.json").read_text())
+    assert environment["this_run"]["fitted"] == 6
+    session = environment["sessions"][0]
+    assert session["environment"]["cores"] >= 1 and "versions" in session["environment"]
+    assert session["wall_seconds"] > 0 and session["interrupted"] is False
+
+
+def test_a_second_run_fits_nothing_and_keeps_the_cache(tmp_path, cache):
+    models = ["mnist-seed", "linear"]
+    first = small_compare(models, tmp_path / "a", cache)
+    mtimes = {path: path.stat().st_mtime_ns for path in cache.folder.glob("*.json")}
+    assert len(mtimes) == 3
+    second = small_compare(models, tmp_path / "b", cache)
+    assert (second.summary.fitted, second.summary.cached) == (0, 3)
+    assert {path: path.stat().st_mtime_ns for path in cache.folder.glob("*.json")} == mtimes
+    assert second.summary.records == first.summary.records
+    assert (tmp_path / "b" / "comparison.md").is_file()
+
+
+def test_the_cache_key_changes_with_data_seed_and_settings(tmp_path, cache):
+    (spec,) = resolve(["mlp"], "mnist-seed")
+    tasks = runner.plan("digits", [spec], seeds=(0, 1), **SMALL).tasks
+    assert len({task.key for task in tasks}) == 2
+    other_size = runner.plan("digits", [spec], seeds=(0,), n_train=301, n_test=120).tasks[0]
+    changed = runner.with_params(spec, "mlp", learning_rate_init=0.5)
+    other_step = runner.plan("digits", [changed], seeds=(0,), **SMALL).tasks[0]
+    assert len({tasks[0].key, other_size.key, other_step.key}) == 3
+
+
+def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, cache):
+    models = ["mnist-seed", "linear"]  # three fits
+
+    def interrupt_after_first_fit(event):
+        if event["event"] == "done":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        small_compare(models, tmp_path / "out", cache, on_event=interrupt_after_first_fit)
+    assert len(list(cache.folder.glob("*.json"))) == 1
+    assert not (tmp_path / "out" / "comparison.md").exists()
+    (session,) = [json.loads(p.read_text()) for p in (cache.folder / "sessions").glob("*.json")]
+    assert session["interrupted"] is True and session["fitted"] == 1
+
+    resumed = small_compare(models, tmp_path / "out", cache)
+    assert (resumed.summary.fitted, resumed.summary.cached) == (2, 1)
+    assert all(r["status"] == "ok" for r in resumed.summary.records)
+
+
+def test_a_diverging_model_is_a_failed_row_and_the_others_are_kept(tmp_path, cache):
+    network, mlp, linear = resolve(["mnist-seed", "mlp", "linear"], "mnist-seed")
+    diverging_network = runner.with_params(
+        network, "network-diverges", learning_rate=1e300, hidden_activation="relu"
+    )
+    diverging_mlp = runner.with_params(mlp, "mlp-diverges", learning_rate_init=1e300)
+    result = small_compare(
+        [diverging_network, diverging_mlp, linear], tmp_path / "out", cache, seeds=(0,)
+    )
+    records = by_model(result.summary.records)
+    failed = records[("network-diverges", 0)]
+    assert failed["status"] == "failed"
+    assert failed["reason"].startswith("DivergenceError: training diverged at epoch 1")
+    assert "\n" not in failed["reason"]
+    assert records[("mlp-diverges", 0)]["status"] == "failed"
+    assert "diverged" in records[("mlp-diverges", 0)]["reason"]
+    assert records[("linear", None)]["status"] == "ok"
+    table = (tmp_path / "out" / "comparison.md").read_text()
+    assert "| network-diverges | failed" in table and "DivergenceError" in table
+    # a failure is a result: cached, not refitted
+    again = small_compare(
+        [diverging_network, diverging_mlp, linear], tmp_path / "out", cache, seeds=(0,)
+    )
+    assert again.summary.fitted == 0
+
+
+def test_a_model_missing_its_optional_dependency_is_skipped(tmp_path, cache, monkeypatch):
+    monkeypatch.setattr(ModelSpec, "unavailable", lambda self: "needs the optional 'x' extra")
+    result = small_compare(["mlp"], tmp_path / "out", cache, seeds=(0,))
+    (record,) = result.summary.records
+    assert record["status"] == "skipped" and "optional 'x'" in record["reason"]
+    assert result.summary.skipped == 1 and result.summary.fitted == 0
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"models": ["mnist-seed", "svm"]}, "unknown model 'svm'; choose from mnist-seed, .*svc"),
+        ({"dataset": "mnist-large"}, "unknown dataset 'mnist-large'; choose one of mnist, "),
+        ({"n_train": 1438}, r"n_train=1438 is not allowed for dataset 'digits': choose 1..1437"),
+        ({"n_test": 0}, r"n_test=0 is not allowed"),
+        ({"seeds": ()}, "seeds"),
+        ({"seeds": (1, 1)}, "repeated"),
+        ({"network": "mnist"}, "unknown network preset 'mnist'"),
+        ({"models": ["mlp", "mlp"]}, "listed twice"),
+    ],
+)
+def test_bad_input_is_one_clear_error_before_any_work(tmp_path, cache, settings, message):
+    arguments = {"dataset": "digits", "models": ["mlp"], **settings}
+    with pytest.raises(BenchError, match=message):
+        runner.compare(
+            arguments.pop("dataset"), arguments.pop("models"), out_dir=tmp_path / "out",
+            cache=cache, isolate=False, **arguments,
+        )  # fmt: skip
+    assert not cache.folder.exists() and not (tmp_path / "out").exists()
+
+
+def test_mnist_sizes_are_checked_without_reading_mnist(tmp_path, cache, monkeypatch):
+    from backprop_bench import datasets
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("MNIST was loaded")
+
+    monkeypatch.setattr(datasets, "load", no_loading)
+    with pytest.raises(BenchError, match="n_train=60001 is not allowed for dataset 'mnist'"):
+        runner.plan("mnist", ["mlp"], n_train=60001)
+    plan = runner.plan("mnist", ["svc", "mlp"], seeds=(0, 1))
+    assert [t.spec.name for t in plan.tasks] == ["svc", "mlp", "mlp"]
+    assert plan.data.n_train == 60000 and plan.data.n_features == 784
+
+
+def test_the_published_fingerprint_is_the_loaded_one():
+    from backprop_bench import datasets
+
+    path = datasets.cache_file("mnist")
+    if path is None or not path.exists():
+        pytest.skip("MNIST is not in the cache here")
+    fingerprint, n_train, n_test, n_features = runner.dataset_identity("mnist")
+    assert fingerprint == datasets.load("mnist").fingerprint
+    assert (n_train, n_test, n_features) == (60000, 10000, 784)
+
+
+def test_isolated_workers_measure_memory_and_cap_blas_threads(tmp_path, cache):
+    result = small_compare(["linear", "svc"], tmp_path / "out", cache, isolate=True, jobs=2)
+    for record in result.summary.records:
+        assert record["status"] == "ok", record.get("reason")
+        assert record["peak_rss_mb"] >= record["data_rss_mb"] > 10
+        assert record["blas_threads"] == runner.blas_threads_per_job(2)
+    assert runner.blas_threads_per_job(2) * 2 <= max(2, os.cpu_count() or 1)
+
+
+def test_longest_fits_are_scheduled_first():
+    plan = runner.plan("mnist", ["linear", "mlp", "mnist-seed", "svc"], seeds=(0,))
+    costs = {task.spec.name: task.cost for task in plan.tasks}
+    assert costs["svc"] > costs["mlp"] > costs["mnist-seed"]

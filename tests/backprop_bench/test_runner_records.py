@@ -1,0 +1,74 @@
+"""Record files: atomic writes, the fit cache, JSON Lines."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from backprop_bench import records
+from backprop_bench.records import FitCache
+
+
+def test_atomic_write_replaces_the_whole_file(tmp_path):
+    path = tmp_path / "sub" / "table.md"
+    records.atomic_write_text(path, "old")
+    records.atomic_write_text(path, "new table")
+    assert path.read_text() == "new table"
+    assert [p.name for p in path.parent.iterdir()] == ["table.md"]
+
+
+def test_a_write_killed_before_the_rename_leaves_the_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "comparison.md"
+    records.atomic_write_text(path, "complete old table\n")
+
+    def killed(source, target):
+        raise KeyboardInterrupt  # the run is killed between writing and renaming
+
+    monkeypatch.setattr(os, "replace", killed)
+    with pytest.raises(KeyboardInterrupt):
+        records.atomic_write_text(path, "half a new tab")
+    assert path.read_text() == "complete old table\n"
+    assert list(tmp_path.iterdir()) == [path]  # the temporary file is removed
+
+
+def test_a_write_failing_midway_leaves_no_file(tmp_path, monkeypatch):
+    path = tmp_path / "runs.jsonl"
+
+    def fails(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", fails)
+    with pytest.raises(OSError, match="disk full"):
+        records.write_jsonl(path, [{"a": 1}])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_jsonl_round_trip(tmp_path):
+    rows = [{"model": "net", "seed": 0, "history": [{"epoch": 1}]}, {"model": "svc", "seed": None}]
+    records.write_jsonl(tmp_path / "runs.jsonl", rows)
+    assert records.read_jsonl(tmp_path / "runs.jsonl") == rows
+
+
+def test_non_finite_numbers_are_refused_rather_than_written_as_invalid_json(tmp_path):
+    with pytest.raises(ValueError):
+        records.write_jsonl(tmp_path / "runs.jsonl", [{"test_accuracy": float("nan")}])
+
+
+def test_fit_cache_round_trip_and_bad_files(tmp_path):
+    cache = FitCache(tmp_path / "runs")
+    assert cache.get("abc") is None
+    cache.put({"key": "abc", "status": "ok", "test_accuracy": 0.9})
+    assert cache.get("abc")["test_accuracy"] == 0.9
+    cache.path("bad").write_text("{half a rec")
+    assert cache.get("bad") is None  # an unreadable file is a miss: the fit runs again
+    cache.path("other").write_text(json.dumps({"key": "not-other"}))
+    assert cache.get("other") is None
+
+
+def test_fit_key_is_canonical():
+    a = records.fit_key({"model": "mlp", "seed": 0, "data": {"n": 1, "m": 2}})
+    b = records.fit_key({"data": {"m": 2, "n": 1}, "seed": 0, "model": "mlp"})
+    assert a == b and len(a) == 24
+    assert a != records.fit_key({"model": "mlp", "seed": 1, "data": {"n": 1, "m": 2}})

@@ -1,0 +1,200 @@
+"""The baselines: names, the settings they mirror, the per-epoch MLP loop, divergence."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier
+
+import baselines
+from baselines import BASELINES, Mirror, MissingDependency, fit_per_epoch, make_baseline, registry
+from baselines import mlp as mlp_module
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    return X[:1000], y[:1000], X[1000:], y[1000:]
+
+
+def test_the_five_baselines_are_registered():
+    assert list(BASELINES) == ["svc-seed", "svc", "mlp", "linear", "torch-mlp"]
+
+
+@pytest.mark.parametrize("name", ["svc-seed", "svc", "mlp", "linear"])
+def test_make_baseline_returns_an_unfitted_clonable_estimator(name):
+    estimator = make_baseline(name, Mirror(), seed=3)
+    assert not hasattr(estimator, "classes_")
+    assert clone(estimator).get_params() == estimator.get_params()
+
+
+def test_unknown_baseline_lists_the_valid_names():
+    with pytest.raises(ValueError, match=r"unknown baseline 'svm'.*svc-seed, svc, mlp, linear"):
+        make_baseline("svm", Mirror(), 0)
+
+
+def test_a_missing_optional_dependency_says_how_to_install_it(monkeypatch):
+    torch = BASELINES["torch-mlp"]
+    monkeypatch.setitem(
+        registry.BASELINES, "torch-mlp", registry.Baseline(
+            torch.name, torch.make, torch.description, torch.deterministic, torch.iterative,
+            extra="torch", available=lambda: False,
+        ),
+    )  # fmt: skip
+    with pytest.raises(MissingDependency, match=r'pip install "backprop-bench\[torch\]"'):
+        make_baseline("torch-mlp", Mirror(), 0)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("hidden_layer_sizes", (), "hidden_layer_sizes"),
+        ("hidden_layer_sizes", (30, 0), "hidden_layer_sizes"),
+        ("batch_size", 0, "batch_size"),
+        ("epochs", 2.5, "epochs"),
+        ("learning_rate", -0.1, "learning_rate"),
+        ("learning_rate", float("nan"), "learning_rate"),
+        ("reduction", "max", "reduction"),
+        ("dtype", "float16", "dtype"),
+    ],
+)
+def test_mirror_rejects_bad_settings_naming_them(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        Mirror(**{field: value})
+
+
+def test_mean_learning_rate_converts_the_summed_step():
+    # seed 000: a step of 0.1 on the gradient summed over 50 samples = 5.0 on their mean
+    assert Mirror(learning_rate=0.1, batch_size=50, reduction="sum").mean_learning_rate == 5.0
+    assert Mirror(learning_rate=0.1, batch_size=50, reduction="mean").mean_learning_rate == 0.1
+
+
+def test_svcs_are_seed_000s_and_todays_defaults(digits):
+    X, y, _, _ = digits
+    seed, today = make_baseline("svc-seed", Mirror(), 0), make_baseline("svc", Mirror(), 0)
+    for svc in (seed, today):
+        assert (svc.kernel, svc.C) == ("rbf", 1.0)
+    assert (seed.gamma, today.gamma) == ("auto", "scale")
+    seed.fit(X[:300], y[:300])
+    assert seed._gamma == pytest.approx(1 / X.shape[1])  # 1 / n_features, as SVC() did in 2017
+
+
+def test_mlp_mirrors_the_network_settings():
+    mirror = Mirror(hidden_layer_sizes=(30, 20), batch_size=25, epochs=7, learning_rate=0.2)
+    mlp = make_baseline("mlp", mirror, 5)
+    assert mlp.hidden_layer_sizes == (30, 20)
+    assert mlp.activation == "logistic"
+    assert (mlp.solver, mlp.momentum, mlp.nesterovs_momentum, mlp.alpha) == ("sgd", 0, False, 0)
+    assert (mlp.batch_size, mlp.max_iter, mlp.learning_rate) == (25, 7, "constant")
+    assert mlp.learning_rate_init == pytest.approx(0.2 * 25 * mlp_module.STEP_SCALE)
+    assert not mlp.early_stopping and mlp.n_iter_no_change > mirror.epochs
+    assert mlp.random_state == 5
+
+
+def test_fit_per_epoch_records_every_epoch_and_learns(digits):
+    X, y, X_test, y_test = digits
+    mlp = make_baseline("mlp", Mirror(epochs=20), 0)
+    seen = []
+    history = fit_per_epoch(mlp, X, y, X_test=X_test, y_test=y_test, on_epoch=seen.append)
+    assert [r["epoch"] for r in history] == list(range(1, 21)) and seen == history
+    assert all(r["seconds"] > 0 and 0 <= r["test_accuracy"] <= 1 for r in history)
+    assert history[-1]["test_accuracy"] > 0.85
+    assert history[-1]["test_accuracy"] == pytest.approx(mlp.score(X_test, y_test))
+    assert mlp.random_state == 0  # the caller's setting is restored
+
+
+def test_fit_per_epoch_first_epoch_is_fits_own(digits):
+    X, y, _, _ = digits
+    stepped = make_baseline("mlp", Mirror(epochs=1), 4)
+    fit_per_epoch(stepped, X, y)
+    whole = make_baseline("mlp", Mirror(epochs=1), 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        whole.fit(X, y)
+    stepped_parameters = stepped.coefs_ + stepped.intercepts_
+    for a, b in zip(stepped_parameters, whole.coefs_ + whole.intercepts_, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_fit_per_epoch_draws_a_new_order_every_epoch(digits):
+    # partial_fit with an int random_state re-seeds every call: every epoch the same order.
+    X, y, _, _ = digits
+    naive = make_baseline("mlp", Mirror(epochs=3), 4)
+    for _ in range(3):
+        naive.partial_fit(X, y, classes=np.unique(y))
+    ours = make_baseline("mlp", Mirror(epochs=3), 4)
+    fit_per_epoch(ours, X, y)
+    assert not np.allclose(naive.coefs_[0], ours.coefs_[0])
+
+
+def test_fit_per_epoch_stops_on_divergence(digits):
+    X, y, _, _ = digits
+    mlp = make_baseline("mlp", Mirror(epochs=3), 0).set_params(learning_rate_init=1e300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.raises(ArithmeticError, match="diverged at epoch 1"):
+            fit_per_epoch(mlp, X, y)
+
+
+def test_linear_floor_converges_on_digits(digits):
+    X, y, X_test, y_test = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        linear = make_baseline("linear", Mirror(), None).fit(X, y)
+    assert linear.score(X_test, y_test) > 0.9
+
+
+def test_torch_mlp_computes_the_networks_gradient(digits):
+    torch = pytest.importorskip("torch")
+    from baselines.torch_mlp import TorchNetworkClassifier, _costs
+    from nets.gradients import GRADIENTS
+    from nets.network import Network
+
+    X, y, _, _ = digits
+    X, Y = X[:50], np.eye(10)[y[:50]]
+    network = Network([64, 30, 30, 10], seed=0)  # seed 000's network: sigmoid, quadratic
+    model = TorchNetworkClassifier()
+    model.parameters_ = [
+        torch.tensor(array, requires_grad=True)
+        for pair in zip(network.weights, network.biases, strict=True)
+        for array in pair
+    ]
+    cost = _costs(torch)["quadratic"](model._forward(torch, torch.tensor(X)), torch.tensor(Y))
+    cost.sum().backward()
+    assert cost.sum().item() == pytest.approx(network.cost(X, Y), rel=1e-12)
+    expected = GRADIENTS["vectorised"](network, X, Y)
+    arrays = [
+        array for pair in zip(expected.weights, expected.biases, strict=True) for array in pair
+    ]
+    for parameter, gradient in zip(model.parameters_, arrays, strict=True):
+        np.testing.assert_allclose(parameter.grad.numpy(), gradient, atol=1e-12)
+
+
+def test_torch_mlp_trains_and_records_epochs(digits):
+    pytest.importorskip("torch")
+    X, y, X_test, y_test = digits
+    model = make_baseline("torch-mlp", Mirror(epochs=20), 1)
+    model.fit(X, y, validation_data=(X_test, y_test))
+    assert [r["epoch"] for r in model.history_] == list(range(1, 21))
+    assert model.history_[-1]["test_accuracy"] == pytest.approx(model.score(X_test, y_test))
+    assert model.score(X_test, y_test) > 0.8
+    assert model.n_parameters == 64 * 30 + 30 + 30 * 30 + 30 + 30 * 10 + 10
+
+
+def test_torch_available_reflects_the_environment():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        assert not baselines.torch_mlp.torch_available()
+    else:
+        assert baselines.torch_mlp.torch_available()
+
+
+def test_mlp_is_an_mlpclassifier():
+    assert isinstance(make_baseline("mlp", Mirror(), 0), MLPClassifier)
