@@ -9,6 +9,8 @@ derivative is a Jacobian and only the backward step is given.
 Shapes: ``z``, ``a`` and ``grad_a`` are (n_samples, n_units), or (n_units,) for one sample.
 Functions take an optional ``out`` array (which may be the input itself) so the vectorised
 routine can work in place; without ``out`` they return a new array and leave inputs alone.
+A backward step given ``overwrite_a=True`` may also use ``a``'s memory as scratch instead of
+allocating (backprop no longer needs a layer's activations once its error is computed).
 """
 
 from __future__ import annotations
@@ -22,16 +24,18 @@ Array = np.ndarray
 
 
 def sigmoid(z: Array, out: Array | None = None) -> Array:
-    """σ(z) = 1 / (1 + e^(−z)), computed as ½ (1 + tanh(z / 2)).
+    """σ(z) = 1 / (1 + e^(−z)).
 
-    The tanh form is the same function but cannot overflow: for any z, however large, the
-    result is in [0, 1] with no warning and no NaN (1 / (1 + e^(−z)) overflows for z < −709).
+    Stable for any z: below z ≈ −709 (float64; −88 in float32) e^(−z) overflows to inf and
+    1 / (1 + inf) is exactly 0, the right answer, so that overflow's warning is silenced; no
+    NaN can arise. (½ (1 + tanh(z / 2)) is the same function without the overflow, but tanh
+    costs about twice as much as exp here.)
     """
-    out = np.multiply(z, 0.5, out=out)
-    np.tanh(out, out=out)
-    out *= 0.5
-    out += 0.5
-    return out
+    with np.errstate(over="ignore"):
+        out = np.negative(z, out=out)
+        np.exp(out, out=out)
+    out += 1.0
+    return np.divide(1.0, out, out=out)
 
 
 def sigmoid_derivative(a: Array) -> Array:
@@ -39,11 +43,13 @@ def sigmoid_derivative(a: Array) -> Array:
     return a * (1.0 - a)
 
 
-def sigmoid_backward(a: Array, grad_a: Array, out: Array | None = None) -> Array:
+def sigmoid_backward(
+    a: Array, grad_a: Array, out: Array | None = None, overwrite_a: bool = False
+) -> Array:
     """dC/dz = dC/da · a (1 − a), with a the OUTPUT σ(z)."""
-    slope = a * a
-    np.subtract(a, slope, out=slope)  # a − a² = a (1 − a)
-    return np.multiply(grad_a, slope, out=out)
+    out = np.multiply(grad_a, a, out=out)
+    one_minus_a = np.subtract(1.0, a, out=a if overwrite_a else None)
+    return np.multiply(out, one_minus_a, out=out)
 
 
 def tanh(z: Array, out: Array | None = None) -> Array:
@@ -56,9 +62,11 @@ def tanh_derivative(a: Array) -> Array:
     return 1.0 - a * a
 
 
-def tanh_backward(a: Array, grad_a: Array, out: Array | None = None) -> Array:
+def tanh_backward(
+    a: Array, grad_a: Array, out: Array | None = None, overwrite_a: bool = False
+) -> Array:
     """dC/dz = dC/da · (1 − a²), with a the OUTPUT tanh(z)."""
-    slope = a * a
+    slope = np.multiply(a, a, out=a if overwrite_a else None)
     np.subtract(1.0, slope, out=slope)
     return np.multiply(grad_a, slope, out=out)
 
@@ -76,7 +84,9 @@ def relu_derivative(a: Array) -> Array:
     return (a > 0).astype(a.dtype)
 
 
-def relu_backward(a: Array, grad_a: Array, out: Array | None = None) -> Array:
+def relu_backward(
+    a: Array, grad_a: Array, out: Array | None = None, overwrite_a: bool = False
+) -> Array:
     """dC/dz = dC/da where the OUTPUT a > 0, else 0."""
     return np.multiply(grad_a, a > 0, out=out)
 
@@ -91,7 +101,9 @@ def identity_derivative(a: Array) -> Array:
     return np.ones_like(a)
 
 
-def identity_backward(a: Array, grad_a: Array, out: Array | None = None) -> Array:
+def identity_backward(
+    a: Array, grad_a: Array, out: Array | None = None, overwrite_a: bool = False
+) -> Array:
     """dC/dz = dC/da."""
     return np.positive(grad_a, out=out)
 
@@ -108,7 +120,9 @@ def softmax(z: Array, out: Array | None = None) -> Array:
     return out
 
 
-def softmax_backward(a: Array, grad_a: Array, out: Array | None = None) -> Array:
+def softmax_backward(
+    a: Array, grad_a: Array, out: Array | None = None, overwrite_a: bool = False
+) -> Array:
     """dC/dz = a ⊙ (dC/da − Σ_k dC/da_k a_k), the Jacobian-vector product of softmax.
 
     Written in terms of the OUTPUT a = softmax(z): ∂a_k/∂z_j = a_k (δ_kj − a_j).
@@ -124,7 +138,8 @@ class Activation:
     """One activation: the function and its derivative side by side.
 
     ``derivative(a)`` is f'(z) written in terms of the output a (None for softmax, whose
-    derivative is a Jacobian); ``backward(a, grad_a, out=None)`` gives dC/dz from dC/da.
+    derivative is a Jacobian); ``backward(a, grad_a, out=None, overwrite_a=False)`` gives
+    dC/dz from dC/da.
     Calling the object applies the function.
     """
 

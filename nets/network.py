@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from nets.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, Activation
+from nets.blocks import row_blocks
 from nets.checks import as_generator, check_choice
 from nets.costs import COSTS, Cost
 from nets.errors import ConfigError
@@ -228,19 +229,23 @@ class Network:
             activations.append(activation(z))
         return zs, activations
 
-    def forward_activations(self, X: Array) -> list[Array]:
+    def forward_activations(self, X: Array, out: list[Array] | None = None) -> list[Array]:
         """The forward pass keeping only the activations (each z is overwritten by f(z)).
 
         Enough for backprop because every derivative is written in terms of the output a.
-        X: (n, sizes[0]), assumed already checked. Returns [X, a_1, ..., a_L].
+        X: (n, sizes[0]), assumed already checked. Returns [X, a_1, ..., a_L]; ``out``, if
+        given, holds the arrays (n, sizes[l]) to write a_1, ..., a_L into.
         """
         activations = [X]
-        for weights, biases, activation in zip(
-            self.weights, self.biases, self.layer_activations, strict=True
+        for layer, (weights, biases, activation) in enumerate(
+            zip(self.weights, self.biases, self.layer_activations, strict=True)
         ):
-            z = activations[-1] @ weights
-            z += biases
-            activations.append(activation(z, out=z))
+            z = np.matmul(activations[-1], weights, out=None if out is None else out[layer])
+            for rows in row_blocks(z):  # z + b, then f, while each block is in cache
+                block = z[rows]
+                block += biases
+                activation(block, out=block)
+            activations.append(z)
         return activations
 
     def predict_proba(self, X: Array) -> Array:
