@@ -1,7 +1,7 @@
 """The scikit-learn baselines that mirror the mnist-seed network: fit, predict, test accuracy.
 
 Each model is ``baselines.make_baseline(name, backprop_bench.models.mirror_of("mnist-seed"),
-seed)`` on a fixed stratified subset of MNIST (5,000 training and 2,000 test images; 500/200
+seed)`` on a fixed stratified subset of MNIST (5,000 training and 1,000 test images; 500/200
 with BACKPROP_BENCH_ASV_SMALL), prepared by the shared preprocessing. As in scikit-learn's own
 asv benchmarks, every model is fitted once in ``setup_cache``; ``time_predict`` and
 ``track_test_accuracy`` use that fit, ``time_fit`` fits a fresh copy each sample.
@@ -17,7 +17,7 @@ from backprop_bench.models import mirror_of
 from baselines import make_baseline
 from nets.presets import PRESETS
 
-from .common import BASELINE_SUBSET, PRESET, Benchmark, experiment
+from .common import BASELINE_SUBSET, PRESET, Benchmark, experiment, limit_blas
 
 MODELS = ("svc-seed", "svc", "mlp")
 
@@ -46,6 +46,7 @@ class Baselines(Benchmark):
         return data, {model: _fit(_new(model), data) for model in MODELS}
 
     def setup(self, cache, model):
+        limit_blas()
         self.data, fitted = cache
         self.fitted = fitted[model]
         self.unfitted = _new(model)

@@ -14,6 +14,14 @@ prepare``, networks from ``nets``, baselines from ``baselines.make_baseline``.
 that CI's dry run of the whole suite (``asv run --python=same --quick --dry-run``) takes a
 minute or two; the benchmarks and their parameter names stay the same.
 
+BLAS threads: the suite runs NumPy's BLAS on ONE thread unless BACKPROP_BENCH_ASV_BLAS_THREADS
+says otherwise (an int, or "all" for every core): every ``setup`` starts with ``limit_blas()``.
+On a shared machine a multi-threaded BLAS waiting for a descheduled thread made small products
+up to 100 times slower (measured: the vectorised routine at batch 50, h=30 took 32 ms with 2
+threads under load, 0.28 ms with 1), which would drown every comparison in noise; and the loop
+and per-sample routines use one core anyway. The roofline benchmark measures both one thread
+and all cores.
+
 Asv re-runs ``setup`` before every timed sample (asv_runner >= 0.3, asv issue #966), so the
 ``setup`` methods only look things up; what is costly to build is built once per process by
 the cached functions below.
@@ -27,6 +35,7 @@ import os
 import timeit
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from backprop_bench.datasets import load
 from backprop_bench.preprocessing import Experiment, prepare
@@ -35,6 +44,38 @@ from nets.presets import PRESETS
 
 SMALL = os.environ.get("BACKPROP_BENCH_ASV_SMALL", "").strip() not in ("", "0")
 """True when BACKPROP_BENCH_ASV_SMALL is set (CI's quick dry run)."""
+
+
+def cores() -> int:
+    """The number of cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def blas_threads(setting: str | int) -> int:
+    """An int >= 1 from a thread setting: an int, or "all" for every core."""
+    if str(setting).strip().lower() == "all":
+        return cores()
+    try:
+        threads = int(setting)
+    except ValueError:
+        threads = 0
+    if threads < 1:
+        raise ValueError(
+            f"BACKPROP_BENCH_ASV_BLAS_THREADS={setting!r}: use an integer >= 1 or 'all'"
+        )
+    return threads
+
+
+BLAS_THREADS = os.environ.get("BACKPROP_BENCH_ASV_BLAS_THREADS", "1")
+
+
+def limit_blas(setting: str | int = BLAS_THREADS) -> None:
+    """Set the BLAS thread count of this (benchmark) process; see the module docstring."""
+    threadpool_limits(limits=blas_threads(setting), user_api="blas")
+
 
 PRESET = "mnist-seed"
 SUBSET_SEED = 0  # the fixed stratified subsets below; never changed between commits
@@ -45,7 +86,7 @@ WIDTHS = (30,) if SMALL else (30, 100, 300)
 
 # Data sizes: training benchmarks (the network, the peer ratio) and the baselines.
 TRAINING_SUBSET = (1_000, 500) if SMALL else (10_000, 10_000)  # (n_train, n_test)
-BASELINE_SUBSET = (500, 200) if SMALL else (5_000, 2_000)
+BASELINE_SUBSET = (500, 200) if SMALL else (5_000, 1_000)
 
 # A call is skipped (NotImplementedError in setup: asv shows it as skipped) when its estimated
 # time exceeds CALL_BUDGET. Every combination runs about four calls (a warm-up and three

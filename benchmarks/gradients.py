@@ -20,6 +20,7 @@ from .common import (
     WIDTHS,
     Benchmark,
     experiment,
+    limit_blas,
     one_hot,
     preset_network,
     skip_if_over_budget,
@@ -52,6 +53,7 @@ class GradientRoutines(Benchmark):
         return experiment(max(BATCH_SIZES), 100)
 
     def setup(self, data, routine, batch_size, width):
+        limit_blas()
         skip_if_over_budget(routine, batch_size, sizes_for(width))
         self.gradient = GRADIENTS[routine]
         self.network = _network(width)
@@ -70,6 +72,7 @@ class VectorisedMemory(Benchmark):
         return experiment(max(BATCH_SIZES), 100)
 
     def setup(self, data):
+        limit_blas()
         self.network = _network(max(WIDTHS))
         self.X, self.Y = _batch(data, max(BATCH_SIZES), self.network.dtype)
 

@@ -24,7 +24,15 @@ from baselines import make_baseline
 from nets.presets import PRESETS
 from nets.training import train
 
-from .common import PRESET, SMALL, TRAINING_SUBSET, Benchmark, experiment, preset_network
+from .common import (
+    PRESET,
+    SMALL,
+    TRAINING_SUBSET,
+    Benchmark,
+    experiment,
+    limit_blas,
+    preset_network,
+)
 
 PEER_EPOCHS = 1 if SMALL else 5
 PEER_REPEATS = 1 if SMALL else 3
@@ -35,6 +43,7 @@ class Peers(Benchmark):
         return experiment(*TRAINING_SUBSET)
 
     def setup(self, data):
+        limit_blas()
         preset = PRESETS[PRESET]
         self.config = dataclasses.replace(preset.training, epochs=PEER_EPOCHS)
         self.mirror = dataclasses.replace(mirror_of(PRESET), epochs=PEER_EPOCHS)

@@ -3,7 +3,9 @@
 The step is one gradient and parameter update exactly as ``nets.training.train`` takes it on a
 batch: ``GRADIENTS["vectorised"]`` then nets' own update (``nets.training._apply_step``), the
 preset's settings, batch 1024, network [784, 1024, 1024, 10] (batch 128 on [784, 128, 128, 10]
-with BACKPROP_BENCH_ASV_SMALL), in float64 and float32.
+with BACKPROP_BENCH_ASV_SMALL), in float64 and float32, with BLAS on one thread and on every
+core (NumPy's elementwise work runs on one core either way, so with more BLAS threads the same
+overhead costs a larger share).
 
 FLOP count: the step's eight matrix products, 2*m*k*n each for an (m, k) @ (k, n) product —
 forward ``a_{l-1} @ W_l`` for the 3 layers, backward deltas ``delta_{l+1} @ W_{l+1}.T`` for
@@ -18,7 +20,8 @@ alone with ``np.matmul`` in the same process. Step and reference are timed alter
     ratio = (FLOPs / best step time) / (FLOPs / best products time)
           = best products time / best step time,
 
-unitless, 1.0 being what NumPy's matrix multiply reaches on this machine. ``track_gflops``
+unitless, 1.0 being what NumPy's matrix multiply reaches on this machine with the same
+number of BLAS threads. ``track_gflops``
 reports the step's own GFLOP/s for context (machine-dependent).
 """
 
@@ -34,13 +37,22 @@ from nets.gradients import GRADIENTS
 from nets.presets import PRESETS
 from nets.training import _apply_step
 
-from .common import PRESET, SMALL, Benchmark, experiment, one_hot, preset_network
+from .common import (
+    PRESET,
+    SMALL,
+    Benchmark,
+    experiment,
+    limit_blas,
+    one_hot,
+    preset_network,
+)
 
 BATCH = 128 if SMALL else 1024
 WIDTH = 128 if SMALL else 1024
 SIZES = [784, WIDTH, WIDTH, 10]
 DTYPES = ("float64", "float32")
-REPEATS = 3 if SMALL else 10
+REPEATS = 3 if SMALL else 7
+THREADS = (1, "all")
 
 
 def training_step(network, X, Y, config) -> None:
@@ -102,13 +114,14 @@ def _best_times(network, X, Y, config, pairs) -> tuple[float, float]:
 
 
 class Roofline(Benchmark):
-    params = (DTYPES,)
-    param_names = ("dtype",)
+    params = (DTYPES, THREADS)
+    param_names = ("dtype", "blas_threads")
 
     def setup_cache(self):
         return {dtype: experiment(BATCH, 100, dtype) for dtype in DTYPES}
 
-    def setup(self, data, dtype):
+    def setup(self, data, dtype, threads):
+        limit_blas(threads)
         batch = data[dtype]
         self.network = preset_network(SIZES, dtype)
         self.X = batch.X_train
@@ -120,13 +133,13 @@ class Roofline(Benchmark):
         )
         self.pairs = _operands(SIZES, BATCH, dtype, np.random.default_rng(0))
 
-    def track_ratio(self, data, dtype):
+    def track_ratio(self, data, dtype, threads):
         step, products = _best_times(self.network, self.X, self.Y, self.config, self.pairs)
         return round(products / step, 2)
 
     track_ratio.unit = "ratio"
 
-    def track_gflops(self, data, dtype):
+    def track_gflops(self, data, dtype, threads):
         step, _ = _best_times(self.network, self.X, self.Y, self.config, self.pairs)
         return round(step_flops(SIZES, BATCH) / step / 1e9, 1)
 

@@ -13,7 +13,15 @@ import dataclasses
 from nets.presets import PRESETS
 from nets.training import train
 
-from .common import PRESET, SMALL, TRAINING_SUBSET, Benchmark, experiment, preset_network
+from .common import (
+    PRESET,
+    SMALL,
+    TRAINING_SUBSET,
+    Benchmark,
+    experiment,
+    limit_blas,
+    preset_network,
+)
 
 TRACK_EPOCHS = 1 if SMALL else 3
 """The short budget behind ``track_test_accuracy``: this many epochs of the preset's training."""
@@ -26,6 +34,7 @@ class Training(Benchmark):
         return experiment(*TRAINING_SUBSET)
 
     def setup(self, data):
+        limit_blas()
         self.network = preset_network()  # fresh every sample: train() changes the network
         self.config = dataclasses.replace(PRESETS[PRESET].training, epochs=1)
         self.seed = PRESETS[PRESET].default_seed

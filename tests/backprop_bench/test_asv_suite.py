@@ -11,6 +11,7 @@ import sys
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from backprop_bench.asv_report import ROUTINE_BENCHMARK
 from benchmarks import common, gradients, roofline
@@ -69,13 +70,33 @@ def test_skip_message_names_the_combination_and_estimate():
         common.skip_if_over_budget("loop", 1000, [784, 300, 300, 10])
 
 
-def test_setup_skips_and_runs_through_the_registry():
+@pytest.fixture
+def blas_restored():
+    """setup() limits BLAS threads for its benchmark process; give the test session them back."""
+    before = threadpool_info()
+    with threadpool_limits(limits=None):
+        yield
+    assert threadpool_info() == before
+
+
+def test_blas_thread_setting():
+    assert common.blas_threads(2) == 2
+    assert common.blas_threads("1") == 1
+    assert common.blas_threads("all") == common.cores() >= 1
+    for bad in ("0", "-1", "many"):
+        with pytest.raises(ValueError, match="BACKPROP_BENCH_ASV_BLAS_THREADS"):
+            common.blas_threads(bad)
+
+
+def test_setup_skips_and_runs_through_the_registry(blas_restored):
     rng = np.random.default_rng(0)
     data = _FakeExperiment(rng.random((20, 784)), rng.integers(0, 10, 20))
     bench = gradients.GradientRoutines()
     with pytest.raises(NotImplementedError):
         bench.setup(data, "numerical", 10, 30)
     bench.setup(data, "vectorised", 10, 30)
+    blas = [info for info in threadpool_info() if info["user_api"] == "blas"]
+    assert all(info["num_threads"] == 1 for info in blas)
     assert bench.gradient is GRADIENTS["vectorised"]
     assert bench.X.shape == (10, 784) and bench.Y.shape == (10, 10)
     assert (bench.Y.argmax(axis=1) == data.y_train[:10]).all()
