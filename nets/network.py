@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 
 from nets.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, Activation
-from nets.blocks import row_blocks
 from nets.checks import as_generator, check_choice
 from nets.costs import COSTS, Cost
 from nets.errors import ConfigError
 from nets.initialisers import INITIALISERS
+from nets.layout import matmul, row_blocks
 
 Array = np.ndarray
 DTYPES = ("float64", "float32")
@@ -240,7 +240,10 @@ class Network:
         for layer, (weights, biases, activation) in enumerate(
             zip(self.weights, self.biases, self.layer_activations, strict=True)
         ):
-            z = np.matmul(activations[-1], weights, out=None if out is None else out[layer])
+            if out is None:
+                z = matmul(activations[-1], weights)
+            else:
+                z = np.matmul(activations[-1], weights, out=out[layer])
             for rows in row_blocks(z):  # z + b, then f, while each block is in cache
                 block = z[rows]
                 block += biases

@@ -10,8 +10,9 @@ With rows as samples, the four backprop equations become, for the batch (n rows)
 This is the routine training uses, so it is kept lean:
 
 - the forward pass stores only the activations (each f' is computed from them);
-- the elementwise steps work in place, block by block of rows (nets.blocks) so consecutive
+- the elementwise steps work in place, block by block of rows (nets.layout) so consecutive
   passes hit the cache, and the backward step uses the spent activations as scratch;
+- tall, thin weight gradients are computed transposed (nets.layout.matmul);
 - the activations and the δ @ Wᵀ products are written into scratch buffers kept per network
   (and per thread) between calls, instead of fresh arrays: allocating and first touching
   megabytes of memory at every step costs more than the elementwise arithmetic itself;
@@ -27,8 +28,8 @@ import weakref
 
 import numpy as np
 
-from nets.blocks import row_blocks
 from nets.gradients.base import Gradient, check_batch, output_delta
+from nets.layout import matmul, row_blocks
 from nets.network import Network
 
 #: Largest scratch space kept between calls, per network and thread; beyond it, fresh arrays.
@@ -71,7 +72,7 @@ def vectorised(network: Network, X: np.ndarray, Y: np.ndarray) -> Gradient:
     grad_biases: list[np.ndarray] = [None] * n_layers  # type: ignore[list-item]
     ones = np.ones(n, dtype=network.dtype)
     for layer in range(n_layers - 1, -1, -1):
-        grad_weights[layer] = activations[layer].T @ delta
+        grad_weights[layer] = matmul(activations[layer].T, delta)
         grad_biases[layer] = ones @ delta  # Σ_rows δ, as a matrix-vector product (faster)
         if layer > 0:
             out = None if product_buffers is None else product_buffers[layer - 1]
