@@ -244,10 +244,8 @@ class Network:
                 z = matmul(activations[-1], weights)
             else:
                 z = np.matmul(activations[-1], weights, out=out[layer])
-            for rows in row_blocks(z):  # z + b, then f, while each block is in cache
-                block = z[rows]
-                block += biases
-                activation(block, out=block)
+            for rows in row_blocks(z):  # f(z + b), while each block is in cache
+                activation.with_bias(z[rows], biases, out=z[rows])
             activations.append(z)
         return activations
 

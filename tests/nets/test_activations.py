@@ -89,3 +89,15 @@ def test_softmax_works_on_a_single_row_vector():
 def test_hidden_activations_exclude_softmax():
     assert "softmax" not in HIDDEN_ACTIVATIONS
     assert set(HIDDEN_ACTIVATIONS) < set(ACTIVATIONS)
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_with_bias_is_the_function_of_the_sum(name):
+    rng = np.random.default_rng(2)
+    z, biases = rng.standard_normal((6, 4)) * 3, rng.standard_normal(4)
+    activation = ACTIVATIONS[name]
+    expected = activation(z + biases)
+    np.testing.assert_allclose(activation.with_bias(z, biases), expected, rtol=1e-14, atol=1e-16)
+    in_place = z.copy()
+    activation.with_bias(in_place, biases, out=in_place)
+    np.testing.assert_allclose(in_place, expected, rtol=1e-14, atol=1e-16)

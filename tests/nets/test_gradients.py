@@ -9,8 +9,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from nets import GRADIENTS, ConfigError, Network
+from nets import COSTS, GRADIENTS, ConfigError, Network
 from nets.gradcheck import relative_error
+from nets.gradients.loop import _cost_gradient
 from tests.nets.support import HIDDEN, PAIRINGS, min_abs_z_at_relu, problem, xor_data
 
 EXACT = [name for name in GRADIENTS if name != "numerical"]
@@ -177,3 +178,15 @@ def test_routines_reject_mismatched_shapes(name):
         GRADIENTS[name](network, np.zeros((4, 2)), np.zeros((4, 2)))
     with pytest.raises(ConfigError, match=r"Y must have shape \(4, 2\)"):
         GRADIENTS[name](network, np.zeros((4, 3)), np.zeros((4, 3)))
+
+
+@pytest.mark.parametrize("cost", list(COSTS))
+def test_loop_scalar_cost_gradients_match_the_vectorised_ones(cost):
+    # Only quadratic reaches the loop's unfused path today (the cross-entropies always pair
+    # with their fused a − y), so the scalar twins are checked here directly.
+    rng = np.random.default_rng(0)
+    a = np.concatenate([rng.uniform(0.01, 0.99, 20), [0.0, 1.0]])
+    y = np.concatenate([rng.random(20), [1.0, 0.0]])
+    eps = float(np.finfo(np.float64).eps)
+    scalar = [_cost_gradient(cost, a_j, y_j, eps) for a_j, y_j in zip(a, y, strict=True)]
+    np.testing.assert_allclose(scalar, COSTS[cost].gradient(a, y), rtol=1e-12)
