@@ -71,8 +71,9 @@ def test_skip_message_names_the_combination_and_estimate():
 
 
 @pytest.fixture
-def blas_restored():
+def blas_restored(monkeypatch):
     """setup() limits BLAS threads for its benchmark process; give the test session them back."""
+    monkeypatch.setattr(common, "_blas_threads_set", [])
     before = threadpool_info()
     with threadpool_limits(limits=None):
         yield
