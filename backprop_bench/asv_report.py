@@ -85,7 +85,9 @@ def _expand(name: str, entry: list, columns: list[str], info: dict) -> list[dict
             f"asv result for {name} has {len(values)} values for {len(combinations)} "
             "parameter combinations"
         )
-    names = info.get("param_names") or [f"param{i}" for i in range(len(params))]
+    names = info.get("param_names") or []
+    if len(names) != len(params):  # benchmarks.json describes today's suite, not this result's
+        names = [f"param{i}" for i in range(len(params))]
     started = fields.get("started_at")
     return [
         {
@@ -178,8 +180,7 @@ def select_run(results: pd.DataFrame, commit: str | None, where: pathlib.Path) -
             raise BenchError(f"no asv results for commit {commit!r}; results exist for: {known}")
         chosen = matches[0]
     of_commit = results[results["commit"] == chosen]
-    newest = of_commit.groupby("run")["started_at"].max().fillna(0).idxmax()
-    return of_commit[of_commit["run"] == newest]
+    return of_commit[of_commit["run"].isin(_newest_run_per_commit(of_commit))]
 
 
 def _routine_rows(run: pd.DataFrame) -> pd.DataFrame:
@@ -257,7 +258,10 @@ def routine_markdown(table: pd.DataFrame, heading: str) -> str:
                 f"{v:,.0f}x" if v >= 10 else f"{v:.2g}x" if np.isfinite(v) else "—"
                 for v in table[column]
             ]
-    return f"{heading}\n\n{shown.to_markdown(index=False, disable_numparse=True)}\n"
+    text = shown.to_markdown(
+        index=False, disable_numparse=True, colalign=["right"] * shown.shape[1]
+    )
+    return f"{heading}\n\n{text}\n"
 
 
 def plot_routines(table: pd.DataFrame, path: pathlib.Path, title: str) -> None:
@@ -313,6 +317,13 @@ def summary_table(run: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(["benchmark", "params"], ignore_index=True)
 
 
+def _newest_run_per_commit(results: pd.DataFrame) -> list[str]:
+    """The result file of each commit that was run last (latest benchmark start time)."""
+    started = results.assign(started_at=results["started_at"].fillna(0))
+    last = started.groupby(["commit", "run"])["started_at"].max().reset_index()
+    return last.loc[last.groupby("commit")["started_at"].idxmax(), "run"].tolist()
+
+
 def history_table(results: pd.DataFrame, run: pd.DataFrame) -> pd.DataFrame:
     """Tracked values across commits on the run's machine and environment, oldest first.
 
@@ -326,8 +337,7 @@ def history_table(results: pd.DataFrame, run: pd.DataFrame) -> pd.DataFrame:
     ]
     if same.empty:
         return pd.DataFrame()
-    newest = same.groupby("commit")["started_at"].transform("max").fillna(0)
-    same = same[same["started_at"].fillna(0) == newest]
+    same = same[same["run"].isin(_newest_run_per_commit(same))]
     frame = same.assign(quantity=same.apply(_label, axis=1), commit=same["commit"].str[:8])
     return frame.pivot_table(
         index=["date", "commit"], columns="quantity", values="value", aggfunc="last"
@@ -335,8 +345,11 @@ def history_table(results: pd.DataFrame, run: pd.DataFrame) -> pd.DataFrame:
 
 
 def plot_history(history: pd.DataFrame, path: pathlib.Path, title: str) -> None:
-    """One small panel per tracked quantity, its value against commit (oldest left)."""
-    quantities = [c for c in history.columns if c not in ("date", "commit")]
+    """One small panel per tracked quantity measured at two commits or more, value by commit
+    (oldest left). Quantities whose benchmark or parameters changed start a new panel."""
+    quantities = [
+        c for c in history.columns if c not in ("date", "commit") and history[c].count() >= 2
+    ]
     columns = min(3, len(quantities))
     rows = math.ceil(len(quantities) / columns)
     figure = Figure(figsize=(4.0 * columns, 2.8 * rows), layout="constrained")
@@ -411,5 +424,6 @@ def write_benchmark_report(
     history = history_table(results, run)
     if len(history) > 1:
         history.to_csv(path_for("history.csv"), index=False)
-        plot_history(history, path_for("history.png"), f"Tracked values by commit, {where}")
+        if (history.drop(columns=["date", "commit"]).count() >= 2).any():
+            plot_history(history, path_for("history.png"), f"Tracked values by commit, {where}")
     return written

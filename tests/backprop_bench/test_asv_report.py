@@ -54,9 +54,10 @@ def write_result(root, commit: str, date_ms: int, results: dict, machine="box", 
     (folder / "machine.json").write_text(
         json.dumps({"machine": machine, "cpu": "Test CPU", "num_cpu": "2", "version": 1})
     )
+    # Each benchmark starts at its own time, as in a real run (started_at, ms).
     encoded = {
-        name: [values, [[repr(v) for v in p] for p in params], "v1", date_ms + 5, 1.0]
-        for name, (values, params) in results.items()
+        name: [values, [[repr(v) for v in p] for p in params], "v1", date_ms + 5 + index, 1.0]
+        for index, (name, (values, params)) in enumerate(results.items())
     }
     data = {
         "commit_hash": commit,
@@ -173,11 +174,32 @@ def test_latest_commit_by_default_and_history_across_commits(results_dir, tmp_pa
     assert history["commit"].tolist() == ["aaaaaaaa", "bbbbbbbb"]
     accuracy = history["training.Training.track_test_accuracy"].tolist()
     assert accuracy == pytest.approx([0.8, 0.9])
+    assert history["roofline.Roofline.track_ratio(dtype=float64)"].tolist() == [0.8, 0.8]
 
     older = tmp_path / "older"
     write_benchmark_report(results_dir, older, commit="aaaa")
     table = pd.read_csv(older / "routines.csv")
     assert table.loc[0, "seconds_per_sample_loop"] == pytest.approx(2e-3)
+
+
+def test_a_rerun_of_a_commit_replaces_the_earlier_run(results_dir, tmp_path):
+    write_result(results_dir, OLD, 1_000_000, suite_results(scale=5.0), env="first")
+    write_result(results_dir, OLD, 3_000_000, suite_results(), env="second")  # started later
+    write_benchmark_report(results_dir, tmp_path / "out")
+    table = pd.read_csv(tmp_path / "out" / "routines.csv")
+    assert table.loc[0, "seconds_per_sample_loop"] == pytest.approx(1e-3)
+    assert "environment second" in (tmp_path / "out" / "routines.md").read_text()
+
+
+def test_results_of_an_older_suite_keep_their_own_parameters(results_dir, tmp_path):
+    """benchmarks.json describes today's suite; an old result may have other parameters."""
+    old = suite_results()
+    old["roofline.Roofline.track_ratio"] = ([0.7, 0.6, 0.5, None], [("float64", "float32"), (1, 2)])
+    write_result(results_dir, OLD, 1_000_000, old)
+    frame = read_results(results_dir)
+    roofline = frame[frame["benchmark"] == "roofline.Roofline.track_ratio"]
+    assert roofline["params"].iloc[1] == {"param0": "float64", "param1": 2}
+    assert roofline["status"].tolist() == ["ok", "ok", "ok", "failed"]
 
 
 def test_history_ignores_other_machines(results_dir, tmp_path):
