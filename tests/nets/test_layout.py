@@ -24,11 +24,19 @@ def test_row_blocks_cover_every_row_once(shape):
 
 @pytest.mark.parametrize(
     ("a_shape", "b_shape", "transposed"),
-    [((2048, 300), (300, 10), True), ((50, 784), (784, 30), False), ((1024, 64), (64, 8), False)],
+    [
+        ((2048, 300), (300, 10), True),  # long inner dimension
+        ((784, 50), (50, 30), True),  # a transposed operand: a weight gradient
+        ((50, 784), (784, 30), False),  # not tall
+        ((1024, 64), (64, 8), False),  # short inner dimension
+        ((300, 50), (50, 100), False),  # not thin
+    ],
 )
 def test_matmul_equals_numpy_on_both_branches(a_shape, b_shape, transposed):
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal(a_shape), rng.standard_normal(b_shape)
+    if a_shape == (784, 50):
+        a = np.ascontiguousarray(a.T).T  # as a_prev.T is in a weight gradient
     product = matmul(a, b)
     assert product.flags.f_contiguous == transposed and product.shape == (a_shape[0], b_shape[1])
     np.testing.assert_allclose(product, a @ b, rtol=1e-12, atol=1e-12)
