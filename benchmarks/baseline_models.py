@@ -42,6 +42,7 @@ class Baselines(Benchmark):
     repeat = (2, 5, 5.0)
 
     def setup_cache(self):
+        limit_blas()
         data = experiment(*BASELINE_SUBSET)
         return data, {model: _fit(_new(model), data) for model in MODELS}
 

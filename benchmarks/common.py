@@ -15,7 +15,8 @@ that CI's dry run of the whole suite (``asv run --python=same --quick --dry-run`
 minute or two; the benchmarks and their parameter names stay the same.
 
 BLAS threads: the suite runs NumPy's BLAS on ONE thread unless BACKPROP_BENCH_ASV_BLAS_THREADS
-says otherwise (an int, or "all" for every core): every ``setup`` starts with ``limit_blas()``.
+says otherwise (an int, or "all" for every core): every ``setup`` and ``setup_cache`` starts with
+``limit_blas()``.
 On a shared machine a multi-threaded BLAS waiting for a descheduled thread made small products
 up to 100 times slower (measured: the vectorised routine at batch 50, h=30 took 32 ms with 2
 threads under load, 0.28 ms with 1), which would drown every comparison in noise; and the loop

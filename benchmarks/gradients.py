@@ -50,6 +50,7 @@ class GradientRoutines(Benchmark):
     param_names = ("routine", "batch_size", "width")
 
     def setup_cache(self):
+        limit_blas()
         return experiment(max(BATCH_SIZES), 100)
 
     def setup(self, data, routine, batch_size, width):
@@ -69,6 +70,7 @@ class VectorisedMemory(Benchmark):
     NumPy, the network and the batch, not only the routine's temporaries)."""
 
     def setup_cache(self):
+        limit_blas()
         return experiment(max(BATCH_SIZES), 100)
 
     def setup(self, data):

@@ -40,6 +40,7 @@ PEER_REPEATS = 1 if SMALL else 3
 
 class Peers(Benchmark):
     def setup_cache(self):
+        limit_blas()
         return experiment(*TRAINING_SUBSET)
 
     def setup(self, data):

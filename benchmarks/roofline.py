@@ -118,6 +118,7 @@ class Roofline(Benchmark):
     param_names = ("dtype", "blas_threads")
 
     def setup_cache(self):
+        limit_blas()
         return {dtype: experiment(BATCH, 100, dtype) for dtype in DTYPES}
 
     def setup(self, data, dtype, threads):

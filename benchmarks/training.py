@@ -31,6 +31,7 @@ class Training(Benchmark):
     """The preset's network and training settings, its default seed, the fixed subset."""
 
     def setup_cache(self):
+        limit_blas()
         return experiment(*TRAINING_SUBSET)
 
     def setup(self, data):
