@@ -23,7 +23,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator
 
 from backprop_bench.records import atomic_write_bytes
 
@@ -43,10 +43,10 @@ def _models(records: Sequence[Record]) -> list[str]:
     return list(dict.fromkeys(r["model"] for r in records))
 
 
-def _legend(axes: plt.Axes, loc: str) -> None:
+def _legend(axes: plt.Axes) -> None:
     """A legend, or a note that nothing finished (a figure of failed or skipped models only)."""
-    if axes.get_legend_handles_labels()[0]:
-        axes.legend(loc=loc, fontsize="small")
+    if axes.get_legend_handles_labels()[0]:  # outside, on the right: never over the data
+        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     else:
         axes.text(0.5, 0.5, "no finished fits", ha="center", transform=axes.transAxes)
 
@@ -91,7 +91,7 @@ def learning_curves(records: Sequence[Record], path: str | os.PathLike, title: s
     axes.set_ylabel("test accuracy")
     axes.set_title(title or "Test accuracy per epoch")
     axes.grid(True, alpha=0.3)
-    _legend(axes, loc="best")
+    _legend(axes)
     _save(figure, path)
 
 
@@ -110,13 +110,14 @@ def accuracy_vs_fit_time(
         where = (float(np.median(seconds)), float(np.max(accuracy)))
         axes.annotate(model, where, textcoords="offset points", xytext=(4, 6), fontsize="small")
     axes.set_xscale("log")
-    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-    axes.xaxis.set_minor_formatter(FuncFormatter(lambda value, _: ""))
+    axes.xaxis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))  # label 1, 2, 5, 10, 20, ...
+    for formatter in (axes.xaxis.set_major_formatter, axes.xaxis.set_minor_formatter):
+        formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     axes.set_xlabel("fit time (s, log scale; excludes per-epoch evaluation)")
     axes.set_ylabel("test accuracy")
     axes.set_title(title or "Test accuracy against fit time (each point one fit)")
     axes.grid(True, which="both", alpha=0.3)
-    _legend(axes, loc="lower right")
+    _legend(axes)
     _save(figure, path)
 
 

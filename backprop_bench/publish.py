@@ -41,11 +41,18 @@ def write_results(
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [
         write_jsonl(out_dir / RUNS, records),
-        atomic_write_text(
-            out_dir / ENVIRONMENT, to_json({"this_run": this_run, "sessions": list(sessions)})
-        ),
+        write_environment(out_dir, this_run=this_run, sessions=sessions),
     ]
     return paths + render(out_dir)
+
+
+def write_environment(
+    out_dir: Path, *, this_run: Mapping[str, Any], sessions: Sequence[Mapping[str, Any]]
+) -> Path:
+    """``environment.json``: this run (date, command, wall time, fits run and cached) and the
+    sessions that made the fits (machine, BLAS, libraries, commit, their own wall time)."""
+    document = {"this_run": dict(this_run), "sessions": list(sessions)}
+    return atomic_write_text(out_dir / ENVIRONMENT, to_json(document))
 
 
 def render(out_dir: Path) -> list[Path]:

@@ -517,7 +517,7 @@ def compare(
     passes one that shows download progress); by default ``datasets.load`` is used, so that
     workers never download concurrently.
     """
-    from backprop_bench.publish import write_results
+    from backprop_bench.publish import write_environment, write_results
 
     start = time.perf_counter()
     the_plan = plan(
@@ -536,11 +536,10 @@ def compare(
     summary = run(
         the_plan, jobs=jobs, cache=cache, isolate=isolate, on_event=on_event, command=command
     )
-    wall_seconds = time.perf_counter() - start
     this_run = {
         "date": environment.now(),
         "command": command,
-        "wall_seconds": wall_seconds,
+        "wall_seconds": None,  # below, once the tables and plots are written too
         "fits": len(the_plan.tasks),
         "fitted": summary.fitted,
         "cached": summary.cached,
@@ -549,7 +548,9 @@ def compare(
     }
     sessions = _sessions(summary.records, cache)
     paths = write_results(Path(out_dir), summary.records, this_run=this_run, sessions=sessions)
-    return Comparison(the_plan, summary, Path(out_dir), paths, wall_seconds)
+    this_run["wall_seconds"] = time.perf_counter() - start
+    write_environment(Path(out_dir), this_run=this_run, sessions=sessions)
+    return Comparison(the_plan, summary, Path(out_dir), paths, this_run["wall_seconds"])
 
 
 def _ensure_data(data: DataRequest, fetch: Callable[[str], Any] | None) -> None:
