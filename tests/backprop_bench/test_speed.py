@@ -9,7 +9,7 @@ import pytest
 from backprop_bench import datasets
 from backprop_bench.cli import main
 from backprop_bench.estimator import NetworkClassifier
-from backprop_bench.speed import comparison_mlp
+from backprop_bench.speed import Comparison, comparison_mlp, speed_table
 
 
 @pytest.fixture
@@ -58,3 +58,15 @@ def test_the_mlp_mirrors_the_network_and_runs_every_epoch():
     assert (mlp.momentum, mlp.alpha, mlp.early_stopping, mlp.tol) == (0.0, 0.0, False, 0.0)
     assert mlp.learning_rate == "constant"
     assert mlp.n_iter_no_change > mlp.max_iter
+
+
+def test_comparison_ratio_is_of_medians_and_checks_its_target():
+    slow = Comparison("m", "a", (3.0, 1.0, 2.0), "b", (10.0, 4.0, 100.0), "<= 0.40")
+    assert slow.ratio == pytest.approx(2.0 / 10.0)
+    assert slow.met is True
+    fast = Comparison("m", "a", (30.0,), "b", (2.0,), ">= 20")
+    assert (fast.ratio, fast.met) == (15.0, False)
+    assert Comparison("m", "a", (1.0,), "b", (1.0,), "-").met is None
+    table = speed_table([slow, fast])
+    assert list(table["a min (s)"]) == [1.0, 30.0]
+    assert list(table["met"]) == ["yes", "no"]
