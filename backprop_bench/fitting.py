@@ -12,7 +12,8 @@ models (the network, the MLP) the per-epoch history. Rules:
   ``TRAIN_SCORE_SIZE`` training samples (``train_accuracy_n`` says how many), for every model
   alike: predicting all 60,000 MNIST training images with an SVC would take six times its test
   prediction. The per-epoch history holds the accuracy on the whole training set.
-- Warnings raised while fitting (e.g. a solver that did not converge) are kept in the record.
+- Warnings raised while fitting (e.g. a solver that did not converge) are kept in the record,
+  and so is what the solver did (``fitted``: iterations, support vectors).
 
 The caller (the runner) adds the identity of the fit and the peak memory of the process.
 """
@@ -70,6 +71,7 @@ def fit_one(
         "fit_wall_seconds": fit_wall_seconds,
         "predict_seconds": predict_seconds,
         "n_parameters": n_parameters(estimator),
+        "fitted": fitted_details(estimator),
         "confusion_matrix": confusion_matrix(y_test, predicted, labels=labels).tolist(),
         "history": history,
         "warnings": sorted({f"{w.category.__name__}: {w.message}" for w in caught}),
@@ -103,6 +105,16 @@ def _fit(
         )
     estimator.fit(X, y, validation_data=validation, on_epoch=progress)
     return [dict(record) for record in estimator.history_]
+
+
+def fitted_details(estimator: Any) -> dict[str, int]:
+    """What the solver did: iterations run (lbfgs, SGD epochs), support vectors (SVC)."""
+    details = {}
+    if hasattr(estimator, "n_iter_"):
+        details["n_iter"] = int(np.max(estimator.n_iter_))
+    if hasattr(estimator, "n_support_"):
+        details["n_support_vectors"] = int(np.sum(estimator.n_support_))
+    return details
 
 
 def n_parameters(estimator: Any) -> int:

@@ -215,7 +215,7 @@ def plan(
                 "data": data.identity(),
                 "code_version": version,
             }
-            cost = estimated_cost(spec, data.n_train, n_features)
+            cost = estimated_cost(spec, data.n_train, n_features, data.n_test)
             tasks.append(FitTask(spec, seed, data, hyperparameters, fit_key(identity), cost))
     return Plan(dataset, network, tuple(specs), seeds, data, tuple(tasks))
 

@@ -114,4 +114,5 @@ def fit_per_epoch(
                 on_epoch(record)
     finally:
         mlp.set_params(random_state=seed)
+    mlp.n_iter_ = len(history)  # as after fit(); each partial_fit counts only its own epoch
     return history

@@ -58,6 +58,9 @@ def test_a_tiny_comparison_records_every_fit(tmp_path, cache):
         assert records[key]["fit_seconds"] < records[key]["fit_wall_seconds"]
         assert history[-1]["test_accuracy"] == pytest.approx(records[key]["test_accuracy"])
     assert records[("svc-seed", None)]["history"] is None
+    assert records[("svc-seed", None)]["fitted"]["n_support_vectors"] > 0
+    assert 0 < records[("linear", None)]["fitted"]["n_iter"] < 1000  # converged
+    assert records[("mlp", 0)]["fitted"]["n_iter"] == 20
     assert records[("mnist-seed", 0)]["history"] != records[("mnist-seed", 1)]["history"]
     assert result.summary.fitted == 6 and result.summary.cached == 0
     out = tmp_path / "out"

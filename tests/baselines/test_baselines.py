@@ -107,6 +107,7 @@ def test_fit_per_epoch_records_every_epoch_and_learns(digits):
     assert history[-1]["test_accuracy"] > 0.85
     assert history[-1]["test_accuracy"] == pytest.approx(mlp.score(X_test, y_test))
     assert mlp.random_state == 0  # the caller's setting is restored
+    assert mlp.n_iter_ == 20
 
 
 def test_fit_per_epoch_first_epoch_is_fits_own(digits):
