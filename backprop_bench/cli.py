@@ -293,6 +293,7 @@ def run_speed(args: argparse.Namespace) -> int:
 # --- compare, reproduce, report ---------------------------------------------------------------
 
 REPRODUCE_MODELS = ("mnist-seed", "svc-seed", "svc", "mlp", "linear")
+ASV_RESULTS = ".asv/results"
 
 
 def _seeds(text: str) -> list[int]:
@@ -462,9 +463,8 @@ def add_report(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--asv-results",
-        default=".asv/results",
         metavar="DIR",
-        help="asv's results folder (default %(default)s; skipped if absent)",
+        help=f"asv's results folder (default {ASV_RESULTS}, skipped if it holds none)",
     )
     parser.add_argument(
         "--asv-out",
@@ -496,22 +496,36 @@ def run_report(args: argparse.Namespace) -> int:
         print(f"{folder}: rebuilt {len(written)} tables and plots")
         if readme.is_file() and publish.update_readme(readme, folder):
             print(f"{folder}: updated the generated results block in {readme}")
-    asv_results = Path(args.asv_results)
-    if asv_results.is_dir():
-        try:
-            from backprop_bench.asv_report import write_benchmark_report
-        except ImportError:
-            print("asv results found, but this version has no benchmark report", file=sys.stderr)
-        else:
-            paths = write_benchmark_report(asv_results, Path(args.asv_out), commit=args.commit)
-            print(f"{args.asv_out}: wrote {len(paths)} benchmark tables and plots")
-    elif args.commit:
-        raise BenchError(
-            f"--commit {args.commit} given, but there are no asv results in {asv_results}"
-        )
-    if not folders and not asv_results.is_dir():
+    if not _report_benchmarks(args) and not folders:
         raise BenchError(
             "nothing to report: no results/*/runs.jsonl and no asv results "
-            f"({asv_results}); run `backprop-bench reproduce` or `asv run` first"
+            f"({args.asv_results or ASV_RESULTS}); run `backprop-bench reproduce` or `asv run`"
         )
     return 0
+
+
+def _report_benchmarks(args: argparse.Namespace) -> bool:
+    """Write the asv benchmark report; whether there was one. Problems with asv results the
+    user named (--asv-results, --commit) are errors; with the default folder, a note."""
+    from pathlib import Path
+
+    named = args.asv_results is not None or args.commit is not None
+    folder = Path(args.asv_results or ASV_RESULTS)
+    if not folder.is_dir():
+        if named:
+            raise BenchError(f"no asv results in {folder}: run `asv run` first")
+        return False
+    try:
+        from backprop_bench.asv_report import write_benchmark_report
+    except ImportError:  # an older checkout without the benchmark report
+        print("backprop-bench report: this version cannot report asv results", file=sys.stderr)
+        return False
+    try:
+        paths = write_benchmark_report(folder, Path(args.asv_out), commit=args.commit)
+    except BenchError as error:
+        if named:
+            raise
+        print(f"backprop-bench report: no benchmark report: {error}", file=sys.stderr)
+        return False
+    print(f"{args.asv_out}: wrote {len(paths)} benchmark tables and plots")
+    return True
