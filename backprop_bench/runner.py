@@ -38,11 +38,18 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from backprop_bench import environment
 from backprop_bench.errors import BenchError
-from backprop_bench.models import ModelSpec, code_version, estimated_cost, resolve, seeds_for
+from backprop_bench.models import (
+    ModelSpec,
+    code_version,
+    estimated_cost,
+    mirror_of,
+    resolve,
+    seeds_for,
+)
 from backprop_bench.records import RUNS_FOLDER, FitCache, fit_key
 
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
@@ -120,14 +127,26 @@ class Plan:
     tasks: tuple[FitTask, ...]
 
 
+class DataIdentity(NamedTuple):
+    """What the runner needs to know of a dataset before loading it."""
+
+    fingerprint: str
+    n_train: int
+    n_test: int
+    n_features: int
+    n_classes: int
+
+
 def dataset_identity(
     name: str, *, data_dir: str | None = None, data_cache_dir: str | None = None
-) -> tuple[str, int, int, int]:
-    """``(fingerprint, n_train, n_test, n_features)`` of dataset ``name``.
+) -> DataIdentity:
+    """The fingerprint, split sizes, feature and class counts of dataset ``name``.
 
     For the published datasets this follows from their published description, without reading
     any file (whatever source serves them must match it); the small generated ones are built.
     """
+    import numpy as np
+
     from backprop_bench import datasets, provenance
 
     if name not in datasets.DATASETS:
@@ -136,27 +155,35 @@ def dataset_identity(
     if spec is None:
         data = datasets.load(name, data_dir=data_dir, cache_dir=data_cache_dir)
         n_features = math.prod(data.x_train.shape[1:])
-        return data.fingerprint, len(data.y_train), len(data.y_test), n_features
+        return DataIdentity(
+            data.fingerprint, len(data.y_train), len(data.y_test), n_features, data.n_classes
+        )
     shapes = {
         "x_train": (spec.n_train, *spec.image_shape),
         "y_train": (spec.n_train,),
         "x_test": (spec.n_test, *spec.image_shape),
         "y_test": (spec.n_test,),
     }
-    import numpy as np
-
     # provenance.fingerprint reads only the dtype and shape of arrays whose digests it is given
     shells = {key: np.broadcast_to(np.uint8(0), shape) for key, shape in shapes.items()}
     fingerprint = provenance.fingerprint(shells, spec.array_sha256)
-    return fingerprint, spec.n_train, spec.n_test, math.prod(spec.image_shape)
+    return DataIdentity(
+        fingerprint, spec.n_train, spec.n_test, math.prod(spec.image_shape), spec.n_classes
+    )
 
 
-def _check_size(name: str, value: int | None, available: int, dataset: str) -> int:
+def _check_size(name: str, value: int | None, identity: DataIdentity, dataset: str) -> int:
+    available = getattr(identity, name)
     if value is None:
         return available
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= available:
         raise BenchError(
             f"{name}={value!r} is not allowed for dataset {dataset!r}: choose 1..{available}"
+        )
+    if value < identity.n_classes:
+        raise BenchError(
+            f"{name}={value} is too small for dataset {dataset!r}: a stratified subset needs "
+            f"at least one sample of each of its {identity.n_classes} classes"
         )
     return value
 
@@ -186,17 +213,13 @@ def plan(
         raise BenchError(f"seeds={seeds!r}: give one or more integers >= 0")
     if len(set(seeds)) != len(seeds):
         raise BenchError(f"seeds={seeds!r}: a seed is repeated")
-    fingerprint, n_train_all, n_test_all, n_features = dataset_identity(
-        dataset, data_dir=data_dir, data_cache_dir=data_cache_dir
-    )
-    from backprop_bench.models import mirror_of
-
+    identity = dataset_identity(dataset, data_dir=data_dir, data_cache_dir=data_cache_dir)
     data = DataRequest(
         dataset=dataset,
-        fingerprint=fingerprint,
-        n_train=_check_size("n_train", n_train, n_train_all, dataset),
-        n_test=_check_size("n_test", n_test, n_test_all, dataset),
-        n_features=n_features,
+        fingerprint=identity.fingerprint,
+        n_train=_check_size("n_train", n_train, identity, dataset),
+        n_test=_check_size("n_test", n_test, identity, dataset),
+        n_features=identity.n_features,
         dtype=mirror_of(network).dtype,
         data_dir=data_dir,
         data_cache_dir=data_cache_dir,
@@ -206,7 +229,7 @@ def plan(
     for spec in specs:
         for seed in seeds_for(spec, seeds):
             hyperparameters = spec.hyperparameters(seed) if spec.unavailable() is None else {}
-            identity = {
+            fit_identity = {
                 "kind": spec.kind,
                 "preset": spec.preset,
                 "params": [list(pair) for pair in spec.params],
@@ -215,8 +238,8 @@ def plan(
                 "data": data.identity(),
                 "code_version": version,
             }
-            cost = estimated_cost(spec, data.n_train, n_features, data.n_test)
-            tasks.append(FitTask(spec, seed, data, hyperparameters, fit_key(identity), cost))
+            cost = estimated_cost(spec, data.n_train, data.n_features, data.n_test)
+            tasks.append(FitTask(spec, seed, data, hyperparameters, fit_key(fit_identity), cost))
     return Plan(dataset, network, tuple(specs), seeds, data, tuple(tasks))
 
 

@@ -156,6 +156,7 @@ def test_a_model_missing_its_optional_dependency_is_skipped(tmp_path, cache, mon
         ({"dataset": "mnist-large"}, "unknown dataset 'mnist-large'; choose one of mnist, "),
         ({"n_train": 1438}, r"n_train=1438 is not allowed for dataset 'digits': choose 1..1437"),
         ({"n_test": 0}, r"n_test=0 is not allowed"),
+        ({"n_train": 9}, r"n_train=9 is too small .* each of its 10 classes"),
         ({"seeds": ()}, "seeds"),
         ({"seeds": (1, 1)}, "repeated"),
         ({"network": "mnist"}, "unknown network preset 'mnist'"),
@@ -192,9 +193,9 @@ def test_the_published_fingerprint_is_the_loaded_one():
     path = datasets.cache_file("mnist")
     if path is None or not path.exists():
         pytest.skip("MNIST is not in the cache here")
-    fingerprint, n_train, n_test, n_features = runner.dataset_identity("mnist")
-    assert fingerprint == datasets.load("mnist").fingerprint
-    assert (n_train, n_test, n_features) == (60000, 10000, 784)
+    identity = runner.dataset_identity("mnist")
+    assert identity.fingerprint == datasets.load("mnist").fingerprint
+    assert identity[1:] == (60000, 10000, 784, 10)
 
 
 def test_isolated_workers_measure_memory_and_cap_blas_threads(tmp_path, cache):
