@@ -133,10 +133,17 @@ def summary_markdown(
             if r["model"] == network and r.get("status") == "ok"
         }
         low, high = min(seeds, key=seeds.get), max(seeds, key=seeds.get)
+        spread = 100 * (seeds[high] - seeds[low])
+        verdict = "its seed matters" if spread >= 0.5 else "its seed barely matters"
         sentences.append(
             f"The from-scratch network (`{network}`) reaches a mean test accuracy of "
-            f"{row['test_accuracy_mean']:.4f} over {len(seeds)} seeds, and its seed matters: "
-            f"from {seeds[low]:.4f} (seed {low}) to {seeds[high]:.4f} (seed {high})."
+            f"{row['test_accuracy_mean']:.4f} over {len(seeds)} seeds, and {verdict}: "
+            f"from {seeds[low]:.4f} (seed {low}) to {seeds[high]:.4f} (seed {high}), "
+            f"{spread:.1f} points apart."
+            if len(seeds) > 1
+            else f"The from-scratch network (`{network}`) reaches a test accuracy of "
+            f"{seeds[low]:.4f} with seed {low} (one seed only: how much it depends on the seed "
+            "is not measured here)."
         )
     if not done.empty:
         best = done.loc[done["test_accuracy_mean"].idxmax()]

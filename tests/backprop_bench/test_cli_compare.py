@@ -63,7 +63,7 @@ def test_report_refreshes_the_generated_readme_block(workdir, capsys):
     assert "old" not in text and text.startswith("# Title") and text.endswith("## After\n")
     assert "| mnist-seed | ok" in text
     assert "![digits: test accuracy per epoch](results/digits/learning_curves.png)" in text
-    assert "seed matters: from" in text
+    assert "with seed 0 (one seed only" in text
 
 
 def test_report_calls_the_benchmark_report_when_asv_results_exist(workdir, capsys, monkeypatch):
