@@ -528,4 +528,9 @@ def _report_benchmarks(args: argparse.Namespace) -> bool:
         print(f"backprop-bench report: no benchmark report: {error}", file=sys.stderr)
         return False
     print(f"{args.asv_out}: wrote {len(paths)} benchmark tables and plots")
+    from backprop_bench.asv_report import update_readme
+
+    readme = Path(args.readme)
+    if readme.is_file() and update_readme(readme, Path(args.asv_out)):
+        print(f"{args.asv_out}: updated the generated benchmarks block in {readme}")
     return True
