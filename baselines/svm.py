@@ -11,12 +11,23 @@ Neither mirrors the network -- an SVM has no layers, batches or epochs -- so the
 accepted for a uniform signature and ignored.
 
 ``cache_size`` is libsvm's kernel cache in MB: it changes speed, never the result. A larger one
-does not help here. Measured on full MNIST (60,000 x 784, /255), ``svc-seed`` fitted twice side
-by side: 1,112 s with 200 MB and 1,097 s with 2,000 MB (wall, two fits sharing two busy cores;
-about 545 s of CPU each), the same 19,626 support vectors, the same 0.9446 test accuracy; both
-processes peaked near 710 MB, so the bigger cache was barely used (libsvm caches kernel columns
-of the shrinking active set only). ``CACHE_SIZE_MB`` therefore stays at libsvm's default.
-Predicting the 10,000 test images with those 19,626 support vectors took about 225 s of CPU.
+does not help here. On full MNIST (60,000 x 784, /255), ``svc-seed`` fitted twice side by side
+on two busy cores took 1,112 s with 200 MB and 1,097 s with 2,000 MB: the same 19,626 support
+vectors, the same 0.9446, and both processes peaked near 710 MB, so the bigger cache was barely
+used (libsvm caches kernel columns of its shrinking active set only). ``CACHE_SIZE_MB`` stays at
+libsvm's default.
+
+Timed alone on this project's 2-core machine (one core, nothing else heavy running), full MNIST:
+
+=========  ===============  =======  =========================  =============
+model      support vectors  fit      predict (10,000 images)    test accuracy
+=========  ===============  =======  =========================  =============
+svc-seed   19,626           495 s    181 s                      0.9446
+svc        12,336           297 s    135 s                      0.9792
+=========  ===============  =======  =========================  =============
+
+``svc-seed`` is the longest fit of a comparison by far: with its prediction it takes about
+12 minutes on one core, whatever else runs beside it.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import shutil
 
 import pytest
@@ -14,22 +16,43 @@ COMPARE = [
 ]  # fmt: skip
 
 
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """One real run of COMPARE (two fits, each in a worker process): its folder and cache."""
+    root = tmp_path_factory.mktemp("finished")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BACKPROP_BENCH_CACHE", str(root / "cache"))
+        patch.chdir(root)
+        output = io.StringIO()
+        with contextlib.redirect_stdout(output):
+            status = cli.main([*COMPARE, "--out", "results/digits"])
+    return {"status": status, "output": output.getvalue(), "root": root}
+
+
 @pytest.fixture
-def workdir(tmp_path, monkeypatch):
+def workdir(tmp_path, monkeypatch, finished):
+    """A fresh folder holding a copy of the finished run's cache (a re-run fits nothing)."""
+    shutil.copytree(finished["root"] / "cache", tmp_path / "cache")
     monkeypatch.setenv("BACKPROP_BENCH_CACHE", str(tmp_path / "cache"))
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
 
-def test_compare_writes_results_and_a_rerun_fits_nothing(workdir, capsys):
-    assert cli.main([*COMPARE, "--out", "out"]) == 0
-    output = capsys.readouterr().out
+def copy_results(finished, workdir):
+    shutil.copytree(finished["root"] / "results", workdir / "results")
+    return workdir / "results" / "digits"
+
+
+def test_compare_writes_results_and_a_rerun_fits_nothing(finished, workdir, capsys):
+    assert finished["status"] == 0
+    output = finished["output"]
     assert "| mnist-seed | ok" in output and "| linear     | ok" in output
     assert "2 fits run, 0 taken from the cache" in output
     for name in ("runs.jsonl", "comparison.md", "comparison.csv", "learning_curves.png"):
-        assert (workdir / "out" / name).is_file()
+        assert (finished["root"] / "results" / "digits" / name).is_file()
     assert cli.main([*COMPARE, "--out", "out"]) == 0
     assert "0 fits run, 2 taken from the cache" in capsys.readouterr().out
+    assert (workdir / "out" / "comparison.md").is_file()
 
 
 def test_compare_defaults_to_a_results_folder_named_after_the_subset(workdir, capsys):
@@ -37,21 +60,19 @@ def test_compare_defaults_to_a_results_folder_named_after_the_subset(workdir, ca
     assert (workdir / "results" / "digits-300-100" / "comparison.md").is_file()
 
 
-def test_report_rebuilds_tables_from_the_folder_alone(workdir, capsys):
-    assert cli.main([*COMPARE, "--out", "results/digits"]) == 0
-    folder = workdir / "results" / "digits"
+def test_report_rebuilds_tables_from_the_folder_alone(finished, workdir, capsys):
+    folder = copy_results(finished, workdir)
     shutil.rmtree(workdir / "cache")  # no cached fits: report must not need them
     for name in ("comparison.md", "comparison.csv", "learning_curves.png"):
         (folder / name).unlink()
-    capsys.readouterr()
     assert cli.main(["report"]) == 0  # no asv results here: only the results folders
     assert "results/digits: rebuilt" in capsys.readouterr().out
     for name in ("comparison.md", "comparison.csv", "learning_curves.png"):
         assert (folder / name).is_file()
 
 
-def test_report_refreshes_the_generated_readme_block(workdir, capsys):
-    assert cli.main([*COMPARE, "--out", "results/digits"]) == 0
+def test_report_refreshes_the_generated_readme_block(finished, workdir, capsys):
+    copy_results(finished, workdir)
     readme = workdir / "README.md"
     readme.write_text(
         "# Title\n\n## Results\n\n"
@@ -92,7 +113,9 @@ def test_report_of_named_asv_results_that_are_missing_is_an_error(workdir, capsy
     assert "no asv results in missing" in capsys.readouterr().err
 
 
-def test_report_notes_unusable_default_asv_results_and_goes_on(workdir, capsys, monkeypatch):
+def test_report_notes_unusable_default_asv_results_and_goes_on(
+    finished, workdir, capsys, monkeypatch
+):
     from backprop_bench import asv_report
     from backprop_bench.errors import BenchError
 
@@ -100,7 +123,7 @@ def test_report_notes_unusable_default_asv_results_and_goes_on(workdir, capsys, 
         raise BenchError("no benchmark results in .asv/results")
 
     monkeypatch.setattr(asv_report, "write_benchmark_report", no_results)
-    assert cli.main([*COMPARE, "--out", "results/digits"]) == 0
+    copy_results(finished, workdir)
     (workdir / ".asv" / "results").mkdir(parents=True)
     capsys.readouterr()
     assert cli.main(["report"]) == 0
