@@ -409,6 +409,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
 
 
 def _run_comparison(args: argparse.Namespace, **settings) -> int:
+    import signal
     from pathlib import Path
 
     from backprop_bench import datasets, publish, runner
@@ -421,7 +422,11 @@ def _run_comparison(args: argparse.Namespace, **settings) -> int:
     def fetch(name: str) -> None:
         datasets.load(name, data_dir=args.data_dir, progress=progress.enabled)
 
+    def stop(signum: int, frame: object) -> None:  # `kill` stops a run as Ctrl-C does
+        raise KeyboardInterrupt
+
     out = Path(settings.pop("out"))
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
         comparison = runner.compare(
             **settings,
@@ -433,6 +438,7 @@ def _run_comparison(args: argparse.Namespace, **settings) -> int:
             fetch=fetch,
         )
     finally:
+        signal.signal(signal.SIGTERM, previous)
         progress.close()
     print((out / "comparison.md").read_text(encoding="utf-8"))
     summary = comparison.summary
