@@ -1,7 +1,7 @@
 """How close the vectorised training step comes to the machine's matrix-multiply speed.
 
 The step is one gradient and parameter update exactly as ``nets.training.train`` takes it on a
-batch: ``GRADIENTS["vectorised"]`` then nets' own update (``nets.training._apply_step``), the
+batch: ``GRADIENTS["vectorised"]`` then nets' own update (``nets.training.apply_step``), the
 preset's settings, batch 1024, network [784, 1024, 1024, 10] (batch 128 on [784, 128, 128, 10]
 with BACKPROP_BENCH_ASV_SMALL), in float64 and float32, with BLAS on one thread and on every
 core (NumPy's elementwise work runs on one core either way, so with more BLAS threads the same
@@ -35,7 +35,7 @@ import numpy as np
 
 from nets.gradients import GRADIENTS
 from nets.presets import PRESETS
-from nets.training import _apply_step
+from nets.training import apply_step
 
 from .common import (
     PRESET,
@@ -58,7 +58,7 @@ THREADS = (1, "all")
 def training_step(network, X, Y, config) -> None:
     """One step of ``train`` on the batch (X, Y): the routine's gradient, then nets' update."""
     gradient = GRADIENTS[config.gradient](network, X, Y)
-    _apply_step(network, gradient, None, config, X.shape[0])
+    apply_step(network, gradient, None, config, X.shape[0])
 
 
 def matrix_products(sizes: list[int], batch: int) -> list[tuple[int, int, int, str]]:

@@ -174,10 +174,15 @@ def _evaluate(network: Network, X: Array, labels: Array, Y: Array) -> tuple[floa
     return correct / X.shape[0], cost / X.shape[0]
 
 
-def _apply_step(
+def apply_step(
     network: Network, gradient: Any, velocity: list[Array] | None, config: TrainingConfig, m: int
 ) -> None:
-    """One update of the parameters in place (the module docstring's formula)."""
+    """One update of the parameters in place (the module docstring's formula).
+
+    ``gradient`` is a routine's Gradient of the cost summed over the ``m`` samples of the
+    batch (its arrays are scaled in place); ``velocity`` is None without momentum. ``train``
+    calls this after every batch; the asv roofline times it as part of the training step.
+    """
     step = config.learning_rate / m if config.reduction == "mean" else config.learning_rate
     decay = config.learning_rate * config.weight_decay
     parameters = network.weights + network.biases
@@ -253,13 +258,13 @@ def train(
         with np.errstate(all="ignore"):
             start = time.perf_counter()
             if full_batch:  # the order cannot matter for one summed gradient: skip the copy
-                _apply_step(network, gradient_of(network, X, Y), velocity, config, n)
+                apply_step(network, gradient_of(network, X, Y), velocity, config, n)
             else:
                 order = rng.permutation(n)
                 for first in range(0, n, batch_size):
                     rows = order[first : first + batch_size]
                     gradient = gradient_of(network, X.take(rows, axis=0), Y.take(rows, axis=0))
-                    _apply_step(network, gradient, velocity, config, rows.size)
+                    apply_step(network, gradient, velocity, config, rows.size)
             seconds = time.perf_counter() - start
             train_accuracy, train_cost = _evaluate(network, X, labels, Y)
             test_accuracy = test_cost = None
