@@ -13,9 +13,14 @@ repeats reported:
    MLP evaluates nothing between epochs beyond its own running loss. Runs alternate (network,
    MLP, network, MLP, ...) so a slow patch on a shared machine hits both.
 2. Gradient routines. ``per_sample`` against ``vectorised`` on the preset's network at batch 50:
-   seconds per sample, timeit-style (``timeit.Timer.autorange`` chooses the loop count, then
-   ``repeats`` repeats). The inputs are random numbers in [0, 1): the arithmetic does not
-   depend on the values.
+   seconds per sample, timeit-style (``timeit.Timer.autorange`` chooses each loop count, then
+   ``repeats`` repeats, the two routines alternating so that a slow patch of a shared machine
+   hits both). The inputs are random numbers in [0, 1): the arithmetic does not depend on
+   the values.
+
+The training target (network <= 0.40 x MLPClassifier) is checked on both network rows: the
+like-for-like one (training only: MLPClassifier evaluates nothing between epochs) and the one
+that includes the network's per-epoch evaluation.
 """
 
 from __future__ import annotations
@@ -175,7 +180,7 @@ def time_training(
             tuple(trains),
             mlp_name,
             tuple(mlps),
-            "-",
+            f"<= {TRAINING_TARGET:.2f}",
         ),
     ]
 
@@ -195,22 +200,26 @@ def time_routines(
     network = Network(sizes, **settings, seed=rng)
     X = rng.random((batch_size, sizes[0])).astype(network.dtype)
     Y = np.eye(sizes[-1], dtype=network.dtype)[rng.integers(0, sizes[-1], size=batch_size)]
-    per_sample = {}
-    for name in ("per_sample", "vectorised"):
-        routine = GRADIENTS[name]
-        timer = timeit.Timer(lambda routine=routine: routine(network, X, Y))
-        number, _ = timer.autorange()
-        times = timer.repeat(repeat=repeats, number=number)
-        per_sample[name] = tuple(seconds / number / batch_size for seconds in times)
-        if progress:
+    names = ("per_sample", "vectorised")
+    timers = {
+        name: timeit.Timer(lambda routine=GRADIENTS[name]: routine(network, X, Y)) for name in names
+    }
+    numbers = {name: timer.autorange()[0] for name, timer in timers.items()}
+    per_sample: dict[str, list[float]] = {name: [] for name in names}
+    for _ in range(repeats):  # alternating, so that both see the same machine
+        for name in names:
+            seconds = timers[name].timeit(numbers[name])
+            per_sample[name].append(seconds / numbers[name] / batch_size)
+    if progress:
+        for name in names:
             median = statistics.median(per_sample[name])
             progress(f"gradient routine {name}: {median * 1e6:.2f} us per sample (median)")
     return Comparison(
         f"gradient, seconds per sample, batch {batch_size}, {list(sizes)} {network.dtype}",
         "per_sample",
-        per_sample["per_sample"],
+        tuple(per_sample["per_sample"]),
         "vectorised",
-        per_sample["vectorised"],
+        tuple(per_sample["vectorised"]),
         f">= {ROUTINE_TARGET:g}",
     )
 
@@ -243,7 +252,8 @@ def header_lines(experiment: Experiment, *, repeats: int) -> list[str]:
         f"{experiment.preprocessing}",
         f"machine: {machine_line()}; load average {load} (1, 5, 15 min) at the start",
         "the network's training time includes its per-epoch evaluation on the training and "
-        "test sets unless the row says 'training only'",
+        "test sets unless the row says 'training only', the like-for-like row: MLPClassifier "
+        "evaluates nothing between epochs",
     ]
 
 

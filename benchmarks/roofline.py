@@ -9,7 +9,8 @@ overhead costs a larger share).
 
 FLOP count: the step's eight matrix products, 2*m*k*n each for an (m, k) @ (k, n) product —
 forward ``a_{l-1} @ W_l`` for the 3 layers, backward deltas ``delta_{l+1} @ W_{l+1}.T`` for
-the 2 hidden layers, weight gradients ``a_{l-1}.T @ delta_l`` for the 3 layers. Everything
+the 2 hidden layers, weight gradients ``a_{l-1}.T @ delta_l`` for the 3 layers (each computed
+column-major, see ``matrix_products``). Everything
 else the step does (sigmoids, their derivatives, the cost gradient, bias sums, the update) is
 counted as zero: it is the overhead the ratio exposes.
 
@@ -64,14 +65,25 @@ def training_step(network, X, Y, config) -> None:
 def matrix_products(sizes: list[int], batch: int) -> list[tuple[int, int, int, str]]:
     """The step's products as (m, k, n, layout), (m, k) @ (k, n), in the order the step runs them.
 
-    layout "NN": ``a @ W``; "NT": ``delta @ W.T`` (right operand a transposed row-major
-    array); "TN": ``a.T @ delta`` (left operand a transposed row-major array).
+    As ``nets.layout.matmul`` hands them to NumPy: every product is computed column-major, as
+    (bᵀ @ aᵀ)ᵀ, so the (m, k) and (k, n) operands here are those transposes. layout gives the
+    storage of each operand: "N" row-major, "T" the transpose of a row-major array. The
+    weights are stored column-major, the batch X row-major, the activations and deltas
+    column-major. Forward, z_lᵀ = W_lᵀ @ a_{l-1}ᵀ: "NT" for the first layer (Xᵀ), "NN" after;
+    backward deltas, (δ_{l+1} @ W_{l+1}ᵀ)ᵀ = W_{l+1} @ δ_{l+1}ᵀ: "TN"; weight gradients,
+    (a_{l-1}ᵀ @ δ_l)ᵀ = δ_lᵀ @ a_{l-1}: "NN" for the first layer (X), "NT" after.
     """
     layers = list(itertools.pairwise(sizes))
-    forward = [(batch, n_in, n_out, "NN") for n_in, n_out in layers]
-    deltas = [(batch, n_out, n_in, "NT") for n_in, n_out in layers[1:]][::-1]
-    weights = [(n_in, batch, n_out, "TN") for n_in, n_out in layers][::-1]
-    return forward + deltas + weights
+    products = [
+        (n_out, n_in, batch, "NT" if layer == 0 else "NN")
+        for layer, (n_in, n_out) in enumerate(layers)
+    ]
+    for layer in range(len(layers) - 1, -1, -1):  # backward: weight gradient, then delta
+        n_in, n_out = layers[layer]
+        products.append((n_out, batch, n_in, "NN" if layer == 0 else "NT"))
+        if layer > 0:
+            products.append((n_in, n_out, batch, "TN"))
+    return products
 
 
 def step_flops(sizes: list[int], batch: int) -> int:

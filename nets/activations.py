@@ -153,6 +153,7 @@ class Activation:
     derivative: Callable[[Array], Array] | None
     backward: Callable[..., Array]
     fused_with_bias: Callable[..., Array] | None = None
+    elementwise: bool = True  # False when an output depends on the others (softmax)
 
     def __call__(self, z: Array, out: Array | None = None) -> Array:
         return self.function(z, out=out)
@@ -172,7 +173,7 @@ ACTIVATIONS: dict[str, Activation] = {
     "tanh": Activation("tanh", tanh, tanh_derivative, tanh_backward),
     "relu": Activation("relu", relu, relu_derivative, relu_backward),
     "identity": Activation("identity", identity, identity_derivative, identity_backward),
-    "softmax": Activation("softmax", softmax, None, softmax_backward),
+    "softmax": Activation("softmax", softmax, None, softmax_backward, elementwise=False),
 }
 
 #: The backward step of every activation, by name: ``(a, grad_a) -> grad_z``.

@@ -2,6 +2,8 @@
 
 Rows are samples: layer l computes ``z = a_prev @ weights[l] + biases[l]`` and ``a = f(z)``,
 with ``weights[l]`` of shape (sizes[l], sizes[l+1]) and ``biases[l]`` of shape (sizes[l+1],).
+The weights are stored column-major (each unit's incoming weights contiguous), the layout the
+vectorised pass computes in (:mod:`nets.layout`); any layout gives the same results.
 Every hidden layer uses ``hidden_activation``; the last uses ``output_activation``. How the
 gradient is computed lives in :mod:`nets.gradients`, how it is used in :mod:`nets.training`.
 """
@@ -20,7 +22,7 @@ from nets.checks import as_generator, check_choice
 from nets.costs import COSTS, Cost
 from nets.errors import ConfigError
 from nets.initialisers import INITIALISERS
-from nets.layout import matmul, row_blocks
+from nets.layout import WHOLE, blocks, matmul
 
 Array = np.ndarray
 DTYPES = ("float64", "float32")
@@ -80,7 +82,7 @@ class Network:
         rng = as_generator(seed)
         initialise = INITIALISERS[self.initialiser]
         layers = [initialise(n_in, n_out, rng, self.dtype) for n_in, n_out in pairwise(self.sizes)]
-        self.weights: list[Array] = [weights for weights, _ in layers]
+        self.weights: list[Array] = [np.asfortranarray(weights) for weights, _ in layers]
         self.biases: list[Array] = [biases for _, biases in layers]
 
     def _configure(
@@ -153,7 +155,7 @@ class Network:
                 ("weights", weights[layer], w_shape, network.weights),
                 ("biases", biases[layer], b_shape, network.biases),
             ):
-                array = np.array(array, dtype=network.dtype)
+                array = np.array(array, dtype=network.dtype, order="F")
                 if array.shape != shape:
                     raise ConfigError(f"{name}[{layer}] must have shape {shape}; got {array.shape}")
                 store.append(array)
@@ -234,18 +236,17 @@ class Network:
 
         Enough for backprop because every derivative is written in terms of the output a.
         X: (n, sizes[0]), assumed already checked. Returns [X, a_1, ..., a_L]; ``out``, if
-        given, holds the arrays (n, sizes[l]) to write a_1, ..., a_L into.
+        given, holds the column-major arrays (n, sizes[l]) to write a_1, ..., a_L into
+        (``nets.layout.column_major``); the activations are column-major either way.
         """
         activations = [X]
         for layer, (weights, biases, activation) in enumerate(
             zip(self.weights, self.biases, self.layer_activations, strict=True)
         ):
-            if out is None:
-                z = matmul(activations[-1], weights)
-            else:
-                z = np.matmul(activations[-1], weights, out=out[layer])
-            for rows in row_blocks(z):  # f(z + b), while each block is in cache
-                activation.with_bias(z[rows], biases, out=z[rows])
+            z = matmul(activations[-1], weights, out=None if out is None else out[layer])
+            # f(z + b), block by block while each is in cache (softmax needs whole rows)
+            for rows, columns in blocks(z) if activation.elementwise else WHOLE:
+                activation.with_bias(z[rows, columns], biases[columns], out=z[rows, columns])
             activations.append(z)
         return activations
 

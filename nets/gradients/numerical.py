@@ -33,17 +33,16 @@ def numerical_gradient(
         return probe.cost_function.value(probe.forward_activations(X)[-1], Y)
 
     def differentiate(parameter: np.ndarray) -> np.ndarray:
-        flat = parameter.reshape(-1)  # a view: writing to it perturbs the network
-        grad = np.empty_like(flat)
-        for i in range(flat.size):
-            original = flat[i]
-            flat[i] = original + epsilon
+        grad = np.empty_like(parameter)
+        for i in np.ndindex(parameter.shape):  # writing parameter[i] perturbs the network
+            original = parameter[i]
+            parameter[i] = original + epsilon
             cost_plus = cost()
-            flat[i] = original - epsilon
+            parameter[i] = original - epsilon
             cost_minus = cost()
-            flat[i] = original
+            parameter[i] = original
             grad[i] = (cost_plus - cost_minus) / (2.0 * epsilon)
-        return grad.reshape(parameter.shape).astype(network.dtype)
+        return grad.astype(network.dtype)
 
     return Gradient(
         [differentiate(weights) for weights in probe.weights],

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
+import nets.layout
 from backprop_bench.asv_report import ROUTINE_BENCHMARK
 from benchmarks import common, gradients, roofline
 from nets.gradients import GRADIENTS
@@ -128,7 +129,7 @@ def test_step_flops_counts_the_eight_products():
     weight_gradients = 2 * 784 * b * 1024 + 2 * 1024 * b * 1024 + 2 * 1024 * b * 10
     assert roofline.step_flops([784, 1024, 1024, 10], b) == forward + deltas + weight_gradients
     layouts = [layout for *_, layout in roofline.matrix_products([784, 1024, 1024, 10], b)]
-    assert layouts == ["NN"] * 3 + ["NT"] * 2 + ["TN"] * 3
+    assert layouts == ["NT", "NN", "NN"] + ["NT", "TN"] * 2 + ["NN"]
 
 
 def test_reference_operands_have_the_step_shapes_and_layouts():
@@ -139,6 +140,29 @@ def test_reference_operands_have_the_step_shapes_and_layouts():
         assert left.dtype == right.dtype == np.float32
         assert left.flags.f_contiguous == (layout[0] == "T")
         assert right.flags.f_contiguous == (layout[1] == "T")
+
+
+def test_reference_products_are_the_ones_the_step_runs(monkeypatch):
+    """The reference times the step's own products: same shapes, same operand layouts."""
+    seen = []
+
+    class Recording:  # numpy, with np.matmul recording what nets.layout hands it
+        def __getattr__(self, name):
+            return getattr(np, name)
+
+        @staticmethod
+        def matmul(left, right, out=None):
+            layout = "".join("T" if x.flags.f_contiguous else "N" for x in (left, right))
+            seen.append((*left.shape, right.shape[1], layout))
+            return np.matmul(left, right, out=out)
+
+    monkeypatch.setattr(nets.layout, "np", Recording())
+    sizes, batch = [8, 6, 5, 3], 4
+    rng = np.random.default_rng(0)
+    X, y = rng.random((batch, sizes[0])), rng.integers(0, sizes[-1], batch)
+    config = TrainingConfig(epochs=1, batch_size=batch, learning_rate=0.1)
+    roofline.training_step(Network(sizes, seed=0), X, np.eye(sizes[-1])[y], config)
+    assert seen == roofline.matrix_products(sizes, batch)
 
 
 def test_roofline_step_is_trains_step():

@@ -131,17 +131,16 @@ def test_seed_003_factor_of_two_is_mean_versus_half_sum():
     for parameter, grad in zip(
         network.weights + network.biases, backprop.weights + backprop.biases, strict=True
     ):
-        flat_parameter = parameter.reshape(-1)
-        numerical_J = np.empty(flat_parameter.size)
-        for i in range(flat_parameter.size):
-            original = flat_parameter[i]
-            flat_parameter[i] = original + eps
+        numerical_J = np.empty(parameter.shape)
+        for i in np.ndindex(parameter.shape):  # parameter[i] = ... perturbs the network
+            original = parameter[i]
+            parameter[i] = original + eps
             plus = J()
-            flat_parameter[i] = original - eps
+            parameter[i] = original - eps
             minus = J()
-            flat_parameter[i] = original
+            parameter[i] = original
             numerical_J[i] = (plus - minus) / (2 * eps)
-        np.testing.assert_allclose(numerical_J, 0.5 * grad.ravel(), rtol=1e-6, atol=1e-10)
+        np.testing.assert_allclose(numerical_J, 0.5 * grad, rtol=1e-6, atol=1e-10)
     # ... while our own numerical routine, on our cost, agrees with backprop with no factor.
     assert relative_error(flat(GRADIENTS["numerical"](network, X, Y)), flat(backprop)) < 1e-8
 

@@ -7,44 +7,58 @@ import pytest
 
 from nets import GRADIENTS, Network
 from nets.gradcheck import relative_error
-from nets.layout import BLOCK_BYTES, matmul, row_blocks
+from nets.layout import BLOCK_BYTES, blocks, column_major, column_sums, matmul
 
 
 @pytest.mark.parametrize("shape", [(1, 3), (50, 30), (1000, 1000), (3, 200_000), (777, 1024)])
-def test_row_blocks_cover_every_row_once(shape):
-    array = np.zeros(shape)
-    blocks = row_blocks(array)
-    covered = np.concatenate([np.arange(shape[0])[rows] for rows in blocks])
-    np.testing.assert_array_equal(covered, np.arange(shape[0]))
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_blocks_cover_every_element_once_each_contiguous(shape, order):
+    array = np.zeros(shape, order=order)
+    pieces = blocks(array)
+    count = np.zeros(shape, dtype=int)
+    for block in pieces:
+        count[block] += 1
+        if len(pieces) > 1:  # each piece is one run of memory
+            assert array[block].flags.c_contiguous or array[block].flags.f_contiguous
+    np.testing.assert_array_equal(count, 1)
     if array.nbytes > BLOCK_BYTES:
-        assert len(blocks) > 1
-        largest = max(BLOCK_BYTES, array[:1].nbytes)  # a block holds at least one row
-        assert all(array[rows].nbytes <= largest for rows in blocks)
+        assert len(pieces) > 1
+        smallest = array[:1].nbytes if order == "C" else array[:, :1].nbytes
+        assert all(array[block].nbytes <= max(BLOCK_BYTES, smallest) for block in pieces)
 
 
 @pytest.mark.parametrize(
-    ("a_shape", "b_shape", "transposed"),
-    [
-        ((2048, 300), (300, 10), True),  # long inner dimension
-        ((784, 50), (50, 30), True),  # a transposed operand: a weight gradient
-        ((50, 784), (784, 30), False),  # not tall
-        ((1024, 64), (64, 8), False),  # short inner dimension
-        ((300, 50), (50, 100), False),  # not thin
-    ],
+    ("a_shape", "b_shape"),
+    [((50, 784), (784, 30)), ((2048, 300), (300, 10)), ((784, 50), (50, 30)), ((1, 3), (3, 1))],
 )
-def test_matmul_equals_numpy_on_both_branches(a_shape, b_shape, transposed):
+@pytest.mark.parametrize("a_order", ["C", "F"])
+@pytest.mark.parametrize("into_buffer", [False, True])
+def test_matmul_is_a_at_b_written_column_major(a_shape, b_shape, a_order, into_buffer):
     rng = np.random.default_rng(0)
-    a, b = rng.standard_normal(a_shape), rng.standard_normal(b_shape)
-    if a_shape == (784, 50):
-        a = np.ascontiguousarray(a.T).T  # as a_prev.T is in a weight gradient
-    product = matmul(a, b)
-    assert product.flags.f_contiguous == transposed and product.shape == (a_shape[0], b_shape[1])
+    a = np.asarray(rng.standard_normal(a_shape), order=a_order)
+    b = np.asfortranarray(rng.standard_normal(b_shape))  # as the network stores weights
+    out = column_major(a_shape[0], b_shape[1], a.dtype) if into_buffer else None
+    product = matmul(a, b, out=out)
+    assert product.flags.f_contiguous and product.shape == (a_shape[0], b_shape[1])
+    if into_buffer:
+        assert product is out
     np.testing.assert_allclose(product, a @ b, rtol=1e-12, atol=1e-12)
 
 
+def test_network_weights_are_column_major_however_they_arrive():
+    network = Network([4, 3, 2], seed=0)
+    assert all(w.flags.f_contiguous for w in network.weights)
+    rebuilt = Network.from_parameters(
+        network.config(), [np.ascontiguousarray(w) for w in network.weights], network.biases
+    )
+    assert all(w.flags.f_contiguous for w in rebuilt.weights)
+    for w, v in zip(network.weights, rebuilt.weights, strict=True):
+        np.testing.assert_array_equal(w, v)
+
+
 def test_big_batches_take_the_blocked_and_transposed_paths_and_still_agree():
-    # 1100 rows x 600 units is several row blocks; the (1100, 600)ᵀ @ (1100, 4) weight
-    # gradient is tall and thin. per_sample has none of these tricks.
+    # 1100 rows x 600 units is several blocks of a column-major array; the softmax output
+    # is applied whole. per_sample has none of these tricks.
     rng = np.random.default_rng(1)
     network = Network(
         [30, 600, 4],
@@ -73,3 +87,9 @@ def test_scratch_buffers_never_leak_into_results():
             result.weights + result.biases, expected.weights + expected.biases, strict=True
         ):
             assert relative_error(a, b) <= 1e-13
+
+
+@pytest.mark.parametrize("shape", [(50, 30), (1024, 1024), (1, 5)])
+def test_column_sums_on_both_branches(shape):
+    array = np.asfortranarray(np.random.default_rng(3).standard_normal(shape))
+    np.testing.assert_allclose(column_sums(array), array.sum(axis=0), rtol=1e-12, atol=1e-12)
