@@ -25,6 +25,11 @@ from typing import Any
 RUNS_FOLDER = "runs"
 SESSIONS_FOLDER = "sessions"
 
+# The process's umask, read once (os.umask can only be read by setting it): a file written
+# atomically gets the mode a plain open() would give it, not mkstemp's private 0600.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (temporary file, fsync, ``os.replace``)."""
@@ -32,6 +37,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(handle, 0o666 & ~_UMASK)
         with os.fdopen(handle, "wb") as file:
             file.write(data)
             file.flush()

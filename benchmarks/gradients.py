@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import functools
 
+from backprop_bench.speed import ROUTINE_BATCH, time_routines
 from nets.gradients import GRADIENTS
 
 from .common import (
     BATCH_SIZES,
+    PRESET,
+    SMALL,
     WIDTHS,
     Benchmark,
     experiment,
@@ -80,3 +83,22 @@ class VectorisedMemory(Benchmark):
 
     def peakmem_vectorised(self, data):
         GRADIENTS["vectorised"](self.network, self.X, self.Y)
+
+
+class RoutineSpeedup(Benchmark):
+    """per_sample's time over vectorised's, batch 50, mnist-seed's network, timed side by side.
+
+    ``GradientRoutines`` times each routine in its own process, minutes apart; on a shared
+    machine a slow patch then moves one side of the ratio only (13x to 30x over nine suite
+    runs here). This is the ``backprop-bench speed`` measurement (``backprop_bench.speed``):
+    both routines in one process, timed alternately, the ratio of their medians.
+    """
+
+    def setup(self):
+        limit_blas()
+
+    def track_speedup(self):
+        comparison = time_routines(PRESET, batch_size=ROUTINE_BATCH, repeats=3 if SMALL else 7)
+        return round(comparison.ratio, 1)
+
+    track_speedup.unit = "ratio"

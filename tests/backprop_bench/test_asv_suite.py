@@ -15,6 +15,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 import nets.layout
 from backprop_bench.asv_report import ROUTINE_BENCHMARK
+from backprop_bench.speed import Comparison
 from benchmarks import common, gradients, roofline
 from nets.gradients import GRADIENTS
 from nets.network import Network
@@ -106,6 +107,20 @@ def test_setup_skips_and_runs_through_the_registry(blas_restored):
     expected = GRADIENTS["per_sample"](bench.network, bench.X, bench.Y)
     for got, want in zip(result.weights, expected.weights, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+def test_side_by_side_speedup_is_the_speed_commands_measurement(monkeypatch, blas_restored):
+    calls = []
+
+    def fake_time_routines(preset, *, batch_size, repeats):
+        calls.append((preset, batch_size, repeats))
+        return Comparison("m", "per_sample", (30.0, 36.0), "vectorised", (1.5, 1.5), ">= 20")
+
+    monkeypatch.setattr(gradients, "time_routines", fake_time_routines)
+    bench = gradients.RoutineSpeedup()
+    bench.setup()
+    assert bench.track_speedup() == 22.0  # median 33 / median 1.5
+    assert calls == [("mnist-seed", 50, 3 if common.SMALL else 7)]
 
 
 @dataclasses.dataclass

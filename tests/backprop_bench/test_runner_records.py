@@ -19,6 +19,13 @@ def test_atomic_write_replaces_the_whole_file(tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["table.md"]
 
 
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_atomic_write_gives_the_mode_open_would(tmp_path, monkeypatch, umask, mode):
+    monkeypatch.setattr(records, "_UMASK", umask)  # the umask read when records was imported
+    path = records.atomic_write_text(tmp_path / "comparison.csv", "a,b\n")
+    assert path.stat().st_mode & 0o777 == mode  # mkstemp alone leaves 0600 whatever the umask
+
+
 def test_a_write_killed_before_the_rename_leaves_the_old_file(tmp_path, monkeypatch):
     path = tmp_path / "comparison.md"
     records.atomic_write_text(path, "complete old table\n")
