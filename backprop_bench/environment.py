@@ -2,7 +2,7 @@
 
 ``describe()`` returns a JSON-able dict: CPU model and core count, memory, the BLAS libraries
 loaded and their thread counts (``threadpoolctl``), Python and library versions, the git commit
-of the code and whether its tree had uncommitted changes, and the date (UTC). Every results
+of the code and whether the code had uncommitted changes, and the date (UTC). Every results
 folder records it, so a table can be read against the machine that made it.
 """
 
@@ -75,8 +75,20 @@ def versions() -> dict[str, str | None]:
     return found
 
 
+#: What "the code" is, for the dirty flag: not the results and README block that runs write.
+CODE_PATHS = (
+    "nets",
+    "baselines",
+    "backprop_bench",
+    "benchmarks",
+    "pyproject.toml",
+    "asv.conf.json",
+)
+
+
 def git(root: Path = ROOT) -> dict[str, Any]:
-    """The commit of the code in ``root`` and whether tracked files had uncommitted changes."""
+    """The commit of the code in ``root`` and whether the code (CODE_PATHS) had uncommitted
+    changes; the results and README a run writes itself do not count."""
 
     def run(*args: str) -> str | None:
         try:
@@ -90,7 +102,7 @@ def git(root: Path = ROOT) -> dict[str, Any]:
     commit = run("rev-parse", "HEAD")
     if commit is None:
         return {"commit": None, "dirty": None}
-    status = run("status", "--porcelain", "--untracked-files=no")
+    status = run("status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS)
     return {"commit": commit, "dirty": bool(status) if status is not None else None}
 
 

@@ -203,7 +203,7 @@ def _machine(sessions: Sequence[Mapping[str, Any]]) -> str:
         sorted({f"{b['internal_api']} {b['version']}" for b in env["blas"] if b.get("version")})
     )
     commit = env["git"]["commit"]
-    code = f"code {commit[:10]}{' (uncommitted changes)' if env['git']['dirty'] else ''}"
+    code = f"code {commit[:10]}{' (uncommitted code changes)' if env['git']['dirty'] else ''}"
     jobs = sessions[-1]
     return (
         f"Machine: {env['cpu']}, {env['cores']} cores, {blas or 'BLAS unknown'}; "

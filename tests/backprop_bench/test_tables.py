@@ -104,7 +104,7 @@ def test_header_names_the_data_seeds_and_machine():
     assert "**digits** (300 training / 100 test images, flatten -> float64 -> /16)" in text
     assert "seeds 0-2" in text
     assert "Some CPU, 2 cores, openblas 0.3.30; 2 parallel fits x 1 BLAS thread(s)" in text
-    assert "code 0123456789 (uncommitted changes); 2026-01-02" in text
+    assert "code 0123456789 (uncommitted code changes); 2026-01-02" in text
 
 
 @pytest.mark.parametrize(
