@@ -205,21 +205,21 @@ def time_routines(
         name: timeit.Timer(lambda routine=GRADIENTS[name]: routine(network, X, Y)) for name in names
     }
     numbers = {name: timer.autorange()[0] for name, timer in timers.items()}
-    per_sample: dict[str, list[float]] = {name: [] for name in names}
+    seconds_per_sample: dict[str, list[float]] = {name: [] for name in names}
     for _ in range(repeats):  # alternating, so that both see the same machine
         for name in names:
             seconds = timers[name].timeit(numbers[name])
-            per_sample[name].append(seconds / numbers[name] / batch_size)
+            seconds_per_sample[name].append(seconds / numbers[name] / batch_size)
     if progress:
         for name in names:
-            median = statistics.median(per_sample[name])
+            median = statistics.median(seconds_per_sample[name])
             progress(f"gradient routine {name}: {median * 1e6:.2f} us per sample (median)")
     return Comparison(
         f"gradient, seconds per sample, batch {batch_size}, {list(sizes)} {network.dtype}",
         "per_sample",
-        tuple(per_sample["per_sample"]),
+        tuple(seconds_per_sample["per_sample"]),
         "vectorised",
-        tuple(per_sample["vectorised"]),
+        tuple(seconds_per_sample["vectorised"]),
         f">= {ROUTINE_TARGET:g}",
     )
 

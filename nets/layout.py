@@ -64,16 +64,11 @@ def column_sums(array: np.ndarray) -> np.ndarray:
     return np.ones(array.shape[0], dtype=array.dtype) @ array
 
 
-def column_major(rows: int, columns: int, dtype: np.dtype | str) -> np.ndarray:
-    """An uninitialised (rows, columns) array in column-major (Fortran) order."""
-    return np.empty((columns, rows), dtype=dtype).T
-
-
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """``a @ b`` for 2-D arrays, as a column-major array: computed as (bᵀ @ aᵀ)ᵀ.
 
-    ``out``, if given, is a column-major (a.shape[0], b.shape[1]) array to write into (such
-    as a ``column_major`` buffer); it is returned.
+    ``out``, if given, is a column-major (a.shape[0], b.shape[1]) array to write into (the
+    transpose of a row-major buffer); it is returned.
     """
     if out is None:
         return np.matmul(b.T, a.T).T

@@ -236,8 +236,8 @@ class Network:
 
         Enough for backprop because every derivative is written in terms of the output a.
         X: (n, sizes[0]), assumed already checked. Returns [X, a_1, ..., a_L]; ``out``, if
-        given, holds the column-major arrays (n, sizes[l]) to write a_1, ..., a_L into
-        (``nets.layout.column_major``); the activations are column-major either way.
+        given, holds the column-major arrays (n, sizes[l]) to write a_1, ..., a_L into (each
+        the transpose of a row-major buffer); the activations are column-major either way.
         """
         activations = [X]
         for layer, (weights, biases, activation) in enumerate(

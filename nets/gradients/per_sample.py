@@ -16,6 +16,7 @@ from nets.network import Network
 def per_sample(network: Network, X: np.ndarray, Y: np.ndarray) -> Gradient:
     """Gradient of the summed cost over the batch. X: (n, sizes[0]), Y: (n, sizes[-1])."""
     X, Y = check_batch(network, X, Y)
+    # Row-major sums, the order of the np.outer products added into them (not the weights').
     grad_weights = [np.zeros(weights.shape, weights.dtype) for weights in network.weights]
     grad_biases = [np.zeros_like(biases) for biases in network.biases]
     layers = list(zip(network.weights, network.biases, network.layer_activations, strict=True))

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from typing import NamedTuple
 
 import numpy as np
 
@@ -38,6 +39,12 @@ SCRATCH_LIMIT_BYTES = 256 * 2**20
 _local = threading.local()
 
 
+class _Scratch(NamedTuple):
+    n: int  # the batch size the views are for
+    flat: list[np.ndarray]  # one buffer per activation, then per δ @ Wᵀ product
+    views: tuple[list[np.ndarray], list[np.ndarray]]
+
+
 def _scratch(network: Network, n: int) -> tuple[list[np.ndarray], list[np.ndarray]] | None:
     """(activation buffers (n, sizes[l]) for l >= 1, δ @ Wᵀ buffers for the hidden layers).
 
@@ -49,20 +56,20 @@ def _scratch(network: Network, n: int) -> tuple[list[np.ndarray], list[np.ndarra
     if cache is None:
         cache = _local.cache = weakref.WeakKeyDictionary()
     kept = cache.get(network)
-    if kept is not None and kept[0] == n:
-        return kept[2]
+    if kept is not None and kept.n == n:
+        return kept.views
     sizes = network.sizes
     widths = (*sizes[1:], *sizes[1:-1])  # activations, then the δ @ Wᵀ products
     if n * sum(widths) * network.dtype.itemsize > SCRATCH_LIMIT_BYTES:
         return None
-    if kept is None or kept[1][0].size < n * sizes[1]:
+    if kept is None or kept.flat[0].size < n * widths[0]:
         flat = [np.empty(n * width, dtype=network.dtype) for width in widths]
     else:
-        flat = kept[1]
+        flat = kept.flat
     views = [b[: n * width].reshape(width, n).T for b, width in zip(flat, widths, strict=True)]
     split = len(sizes) - 1
-    cache[network] = (n, flat, (views[:split], views[split:]))
-    return views[:split], views[split:]
+    cache[network] = _Scratch(n, flat, (views[:split], views[split:]))
+    return cache[network].views
 
 
 def vectorised(network: Network, X: np.ndarray, Y: np.ndarray) -> Gradient:
