@@ -1,7 +1,7 @@
 """How close the vectorised training step comes to the machine's matrix-multiply speed.
 
 The step is one gradient and parameter update exactly as ``nets.training.train`` takes it on a
-batch: ``GRADIENTS["vectorised"]`` then nets' own update (``nets.training.apply_step``), the
+batch (``nets.training.train_step``: the vectorised backward pass with the update fused in), the
 preset's settings, batch 1024, network [784, 1024, 1024, 10] (batch 128 on [784, 128, 128, 10]
 with BACKPROP_BENCH_ASV_SMALL), in float64 and float32, with BLAS on one thread and on every
 core (NumPy's elementwise work runs on one core either way, so with more BLAS threads the same
@@ -34,9 +34,8 @@ import time
 
 import numpy as np
 
-from nets.gradients import GRADIENTS
 from nets.presets import PRESETS
-from nets.training import apply_step
+from nets.training import train_step
 
 from .common import (
     PRESET,
@@ -57,9 +56,8 @@ THREADS = (1, "all")
 
 
 def training_step(network, X, Y, config) -> None:
-    """One step of ``train`` on the batch (X, Y): the routine's gradient, then nets' update."""
-    gradient = GRADIENTS[config.gradient](network, X, Y)
-    apply_step(network, gradient, None, config, X.shape[0])
+    """One step of ``train`` on the batch (X, Y), without momentum."""
+    train_step(network, X, Y, config, None)
 
 
 def matrix_products(sizes: list[int], batch: int) -> list[tuple[int, int, int, str]]:
@@ -71,18 +69,20 @@ def matrix_products(sizes: list[int], batch: int) -> list[tuple[int, int, int, s
     weights are stored column-major, the batch X row-major, the activations and deltas
     column-major. Forward, z_lᵀ = W_lᵀ @ a_{l-1}ᵀ: "NT" for the first layer (Xᵀ), "NN" after;
     backward deltas, (δ_{l+1} @ W_{l+1}ᵀ)ᵀ = W_{l+1} @ δ_{l+1}ᵀ: "TN"; weight gradients,
-    (a_{l-1}ᵀ @ δ_l)ᵀ = δ_lᵀ @ a_{l-1}: "NN" for the first layer (X), "NT" after.
+    (a_{l-1}ᵀ @ δ_l)ᵀ = δ_lᵀ @ a_{l-1}: "NN" for the first layer (X), "NT" after. Going
+    backward, a layer's delta product comes before its weight gradient (the layer is updated
+    once its gradient is out, so it must be through with W_l first).
     """
     layers = list(itertools.pairwise(sizes))
     products = [
         (n_out, n_in, batch, "NT" if layer == 0 else "NN")
         for layer, (n_in, n_out) in enumerate(layers)
     ]
-    for layer in range(len(layers) - 1, -1, -1):  # backward: weight gradient, then delta
+    for layer in range(len(layers) - 1, -1, -1):  # backward: delta, then weight gradient
         n_in, n_out = layers[layer]
-        products.append((n_out, batch, n_in, "NN" if layer == 0 else "NT"))
         if layer > 0:
             products.append((n_in, n_out, batch, "TN"))
+        products.append((n_out, batch, n_in, "NN" if layer == 0 else "NT"))
     return products
 
 

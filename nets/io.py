@@ -36,11 +36,18 @@ def _array_names(n_layers: int) -> list[str]:
     return [f"{kind}_{layer}" for layer in range(n_layers) for kind in ("weights", "biases")]
 
 
+# The process's umask, read once (os.umask can only be read by setting it): a saved file gets
+# the mode a plain open() would give it, not mkstemp's private 0600.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
 def _write_atomically(target: Path, write: Callable[[IO[bytes]], None]) -> None:
     handle, temporary = tempfile.mkstemp(
         dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
     )
     try:
+        os.fchmod(handle, 0o666 & ~_UMASK)
         with os.fdopen(handle, "wb") as file:
             write(file)
         os.replace(temporary, target)

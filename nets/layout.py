@@ -52,16 +52,18 @@ def blocks(array: np.ndarray) -> Sequence[tuple[slice, slice]]:
     return [(_ALL, cut) for cut in cuts] if by_columns else [(cut, _ALL) for cut in cuts]
 
 
-def column_sums(array: np.ndarray) -> np.ndarray:
-    """Σ over the rows of a 2-D array (a bias gradient Σ_rows δ), as a new (columns,) array.
+def column_sums(array: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Σ over the rows of a 2-D array (a bias gradient Σ_rows δ), as a (columns,) array.
+
+    Written into ``out`` if given, else a new array.
 
     A matrix-vector product for large arrays (BLAS, on every BLAS thread: 0.2 ms for a
     (1024, 1024) δ against 0.6 ms for ``np.sum``), ``np.sum`` for small ones, where a BLAS
     call costs more (4.5 µs against 2.8 µs for a (50, 30) δ).
     """
     if array.size < 16384:
-        return array.sum(axis=0)
-    return np.ones(array.shape[0], dtype=array.dtype) @ array
+        return np.add.reduce(array, axis=0, out=out)  # np.sum's wrapper would double the cost
+    return np.matmul(np.ones(array.shape[0], dtype=array.dtype), array, out=out)
 
 
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -70,7 +72,10 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
     ``out``, if given, is a column-major (a.shape[0], b.shape[1]) array to write into (the
     transpose of a row-major buffer); it is returned.
     """
+    # An inner dimension of 1 (a weight gradient at batch 1) is an outer product, which
+    # np.multiply computes to the same bits 1.5-5x faster than np.matmul does (784 x 30).
+    product = np.multiply if a.shape[1] == 1 else np.matmul
     if out is None:
-        return np.matmul(b.T, a.T).T
-    np.matmul(b.T, a.T, out=out.T)
+        return product(b.T, a.T).T
+    product(b.T, a.T, out=out.T)
     return out

@@ -13,7 +13,8 @@ With μ = 0 this is plain gradient descent, W ← W − η (s g + λ W): L2 weig
 gradient of ½ λ ‖W‖² added once per step. "sum" with η equals "mean" with η·m, so the two
 conventions differ by a factor of the batch size. ``batch_size="full"`` is full-batch
 gradient descent, ``batch_size=1`` per-example SGD; the last batch of an epoch may be
-smaller, as in seed 000.
+smaller, as in seed 000. ``train_step`` takes one step; with the vectorised routine it fuses
+the update into the backward pass (same arithmetic, up to rounding; see its docstring).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import numpy as np
 from nets.checks import as_generator, check_choice, check_int, check_real
 from nets.errors import ConfigError, DivergenceError
 from nets.gradients import GRADIENTS
+from nets.gradients.vectorised import backward_pass
 from nets.network import Network, labels_from_output
 
 Array = np.ndarray
@@ -174,33 +176,75 @@ def _evaluate(network: Network, X: Array, labels: Array, Y: Array) -> tuple[floa
     return correct / X.shape[0], cost / X.shape[0]
 
 
+def _step(config: TrainingConfig, m: int) -> float:
+    """η s: the factor of the summed gradient of a batch of m samples in the update."""
+    return config.learning_rate / m if config.reduction == "mean" else config.learning_rate
+
+
+def _update(
+    parameter: Array, scaled: Array, velocity: Array | None, momentum: float, decay: float
+) -> None:
+    """θ ← θ − η s g − η λ θ, or with momentum v ← μ v − η s g − η λ θ, θ ← θ + v, in place.
+
+    ``scaled`` is η s g (it may be overwritten); ``decay`` is η λ, 0 for biases.
+    """
+    if velocity is None:
+        if decay:
+            parameter *= 1.0 - decay
+        parameter -= scaled
+    else:
+        velocity *= momentum
+        velocity -= scaled
+        if decay:
+            velocity -= decay * parameter
+        parameter += velocity
+
+
 def apply_step(
     network: Network, gradient: Any, velocity: list[Array] | None, config: TrainingConfig, m: int
 ) -> None:
     """One update of the parameters in place (the module docstring's formula).
 
     ``gradient`` is a routine's Gradient of the cost summed over the ``m`` samples of the
-    batch (its arrays are scaled in place); ``velocity`` is None without momentum. ``train``
-    calls this after every batch; the asv roofline times it as part of the training step.
+    batch (its arrays are scaled in place); ``velocity`` is None without momentum, else one
+    array per parameter (weights, then biases).
     """
-    step = config.learning_rate / m if config.reduction == "mean" else config.learning_rate
+    step = _step(config, m)
     decay = config.learning_rate * config.weight_decay
-    parameters = network.weights + network.biases
-    grads = gradient.weights + gradient.biases
     n_weights = len(network.weights)
-    for index, (parameter, grad) in enumerate(zip(parameters, grads, strict=True)):
+    for index, (parameter, grad) in enumerate(
+        zip(network.weights + network.biases, gradient.weights + gradient.biases, strict=True)
+    ):
         grad *= step  # η s g, in the routine's fresh array
-        if velocity is None:
-            if decay and index < n_weights:
-                parameter *= 1.0 - decay  # W − η λ W
-            parameter -= grad
-        else:
-            v = velocity[index]
-            v *= config.momentum
-            v -= grad
-            if decay and index < n_weights:
-                v -= decay * parameter
-            parameter += v
+        v = None if velocity is None else velocity[index]
+        _update(parameter, grad, v, config.momentum, decay if index < n_weights else 0.0)
+
+
+def train_step(
+    network: Network, X: Array, Y: Array, config: TrainingConfig, velocity: list[Array] | None
+) -> None:
+    """One step of ``train`` on the batch X (m, sizes[0]), Y (m, sizes[-1]) targets.
+
+    With the vectorised routine the update is fused into its backward pass: each layer is
+    updated as soon as its gradient is out, the step η s applied once to δ_L (see
+    nets.gradients.vectorised), with no gradient arrays allocated. The arithmetic is that of
+    ``apply_step`` after the routine, up to rounding. Any other routine: ``apply_step``
+    after it. The asv roofline times this function.
+    """
+    m = X.shape[0]
+    if config.gradient != "vectorised":
+        apply_step(network, GRADIENTS[config.gradient](network, X, Y), velocity, config, m)
+        return
+    decay = config.learning_rate * config.weight_decay
+    n_weights = len(network.weights)
+    for layer, grad_weights, grad_biases in backward_pass(
+        network, X, Y, scale=_step(config, m), keep=False
+    ):
+        v_weights = v_biases = None
+        if velocity is not None:
+            v_weights, v_biases = velocity[layer], velocity[n_weights + layer]
+        _update(network.weights[layer], grad_weights, v_weights, config.momentum, decay)
+        _update(network.biases[layer], grad_biases, v_biases, config.momentum, 0.0)
 
 
 def train(
@@ -246,7 +290,6 @@ def train(
 
     Y = one_hot(network, labels)
     test_targets = None if test is None else one_hot(network, test[1])
-    gradient_of = GRADIENTS[config.gradient]
     velocity = None
     if config.momentum > 0:
         velocity = [np.zeros_like(p) for p in network.weights + network.biases]
@@ -258,13 +301,14 @@ def train(
         with np.errstate(all="ignore"):
             start = time.perf_counter()
             if full_batch:  # the order cannot matter for one summed gradient: skip the copy
-                apply_step(network, gradient_of(network, X, Y), velocity, config, n)
+                train_step(network, X, Y, config, velocity)
             else:
                 order = rng.permutation(n)
                 for first in range(0, n, batch_size):
                     rows = order[first : first + batch_size]
-                    gradient = gradient_of(network, X.take(rows, axis=0), Y.take(rows, axis=0))
-                    apply_step(network, gradient, velocity, config, rows.size)
+                    train_step(
+                        network, X.take(rows, axis=0), Y.take(rows, axis=0), config, velocity
+                    )
             seconds = time.perf_counter() - start
             train_accuracy, train_cost = _evaluate(network, X, labels, Y)
             test_accuracy = test_cost = None

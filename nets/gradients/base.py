@@ -34,9 +34,13 @@ def is_fused(network: Network) -> bool:
     return (network.output_activation, network.cost_name) in FUSED_DELTA
 
 
-def output_delta(network: Network, a: Array, y: Array) -> Array:
-    """δ_L = dC/dz_L from the output activations a and targets y, rows or a single row."""
+def output_delta(network: Network, a: Array, y: Array, overwrite_a: bool = False) -> Array:
+    """δ_L = dC/dz_L from the output activations a and targets y, rows or a single row.
+
+    With ``overwrite_a=True`` the memory of ``a`` may be used (for δ_L or as scratch).
+    """
     if is_fused(network):
-        return a - y
+        return np.subtract(a, y, out=a if overwrite_a else None)
     grad_a = network.cost_function.gradient(a, y)
-    return network.layer_activations[-1].backward(a, grad_a, out=grad_a)
+    backward = network.layer_activations[-1].backward
+    return backward(a, grad_a, out=grad_a, overwrite_a=overwrite_a)

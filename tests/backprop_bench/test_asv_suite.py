@@ -144,7 +144,7 @@ def test_step_flops_counts_the_eight_products():
     weight_gradients = 2 * 784 * b * 1024 + 2 * 1024 * b * 1024 + 2 * 1024 * b * 10
     assert roofline.step_flops([784, 1024, 1024, 10], b) == forward + deltas + weight_gradients
     layouts = [layout for *_, layout in roofline.matrix_products([784, 1024, 1024, 10], b)]
-    assert layouts == ["NT", "NN", "NN"] + ["NT", "TN"] * 2 + ["NN"]
+    assert layouts == ["NT", "NN", "NN"] + ["TN", "NT"] * 2 + ["NN"]
 
 
 def test_reference_operands_have_the_step_shapes_and_layouts():

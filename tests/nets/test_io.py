@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -45,6 +46,13 @@ def test_save_leaves_no_temporary_files(tmp_path, network):
     save(network, tmp_path / "model")
     save(network, tmp_path / "model")  # overwriting works too
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json", "model.npz"]
+
+
+def test_saved_files_follow_the_umask(tmp_path, network):
+    umask = os.umask(0o022)
+    os.umask(umask)
+    for path in save(network, tmp_path / "model"):
+        assert path.stat().st_mode & 0o777 == 0o666 & ~umask, path.name
 
 
 def rewrite_arrays(path, change):

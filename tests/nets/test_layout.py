@@ -29,7 +29,13 @@ def test_blocks_cover_every_element_once_each_contiguous(shape, order):
 
 @pytest.mark.parametrize(
     ("a_shape", "b_shape"),
-    [((50, 784), (784, 30)), ((2048, 300), (300, 10)), ((784, 50), (50, 30)), ((1, 3), (3, 1))],
+    [
+        ((50, 784), (784, 30)),
+        ((2048, 300), (300, 10)),
+        ((784, 50), (50, 30)),
+        ((1, 3), (3, 1)),
+        ((784, 1), (1, 30)),  # an outer product (a weight gradient at batch 1)
+    ],
 )
 @pytest.mark.parametrize("a_order", ["C", "F"])
 @pytest.mark.parametrize("into_buffer", [False, True])

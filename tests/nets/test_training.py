@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from nets import GRADIENTS, ConfigError, DivergenceError, Network, TrainingConfig, train
-from nets.training import one_hot
+from nets.gradcheck import relative_error
+from nets.training import apply_step, one_hot, train_step
+from tests.nets.support import HIDDEN, PAIRINGS, problem
 
 
 def small_problem(n: int = 12, seed: int = 0) -> tuple[Network, np.ndarray, np.ndarray]:
@@ -245,3 +247,42 @@ def test_same_seed_gives_identical_weights():
         results.append(parameters(network))
     assert_same(results[0], results[1])
     assert not np.array_equal(results[0][0], results[2][0])
+
+
+@pytest.mark.parametrize("hidden", HIDDEN)
+@pytest.mark.parametrize(("output", "cost"), PAIRINGS)
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"reduction": "sum"},
+        {"reduction": "mean", "weight_decay": 0.3},
+        {"reduction": "mean", "momentum": 0.9},
+        {"reduction": "sum", "momentum": 0.5, "weight_decay": 0.1},
+    ],
+)
+def test_fused_vectorised_step_is_the_routine_then_apply_step(hidden, output, cost, settings):
+    """train_step's fused update (step folded into δ_L, each layer updated as soon as its
+    gradient is out) is apply_step after GRADIENTS["vectorised"], up to rounding."""
+    network, X, Y = problem([4, 5, 3, 2], hidden, output, cost, n=6, seed=7)
+    fused = network.copy()
+    config = TrainingConfig(1, 6, 0.05, **settings)
+    velocities = [
+        [np.zeros_like(p) for p in net.weights + net.biases] if config.momentum else None
+        for net in (fused, network)
+    ]
+    for _ in range(3):  # three steps, so that momentum's velocity is used, not only set
+        train_step(fused, X, Y, config, velocities[0])
+        gradient = GRADIENTS["vectorised"](network, X, Y)
+        apply_step(network, gradient, velocities[1], config, X.shape[0])
+    for mine, theirs in zip(parameters(fused), parameters(network), strict=True):
+        assert relative_error(mine, theirs) <= 1e-12
+        assert mine.flags.f_contiguous == theirs.flags.f_contiguous
+
+
+def test_training_steps_leave_returned_gradients_alone():
+    """The fused step's gradient scratch is not the arrays the vectorised routine returns."""
+    network, X, Y = problem([4, 6, 3], "sigmoid", "softmax", "cross_entropy", n=5, seed=1)
+    gradient = GRADIENTS["vectorised"](network, X, Y)
+    kept = [g.copy() for g in gradient.weights + gradient.biases]
+    train_step(network, X, Y, TrainingConfig(1, 5, 0.1), None)
+    assert_same(gradient.weights + gradient.biases, kept)
