@@ -1,5 +1,6 @@
-"""Progress bars for a comparison run (command line only): one bar for the fits, one per
-running fit for its epochs. Shown only on a terminal; elsewhere the display is silent.
+"""Progress of a comparison run (command line only). On a terminal: one bar for the fits, one
+per running fit for its epochs. Elsewhere (a log file, CI): one plain line when the run starts
+and one per finished fit, so a long run written to a file still says how far it is.
 
 ``FitProgress`` is the runner's ``on_event`` callback. Events arrive from the main thread and
 from the thread relaying worker events, so every update holds a lock.
@@ -19,7 +20,9 @@ class FitProgress:
 
     def __init__(self, stream: TextIO | None = None, enabled: bool | None = None) -> None:
         self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.enabled = self.stream.isatty() if enabled is None else enabled  # bars, or lines
+        self.finished = 0
+        self.planned = 0
         self.lock = threading.Lock()
         self.labels: dict[str, str] = {}
         self.bars: dict[str, tqdm] = {}
@@ -28,15 +31,40 @@ class FitProgress:
         self.total: tqdm | None = None
 
     def __call__(self, event: dict[str, Any]) -> None:
-        if not self.enabled:
-            return
         with self.lock:
-            getattr(self, "_" + event["event"])(event)
+            if self.enabled:
+                getattr(self, "_" + event["event"])(event)
+            elif event["event"] in ("plan", "done"):
+                getattr(self, "_line_" + event["event"])(event)
+
+    def _label(self, task: Any) -> str:
+        seed = "" if task.seed is None else f" seed {task.seed}"
+        return f"{task.spec.name}{seed}"
+
+    def _line(self, text: str) -> None:
+        print(f"backprop-bench: {text}", file=self.stream, flush=True)
+
+    def _line_plan(self, event: dict[str, Any]) -> None:
+        for task in event["tasks"]:
+            self.labels[task.key] = self._label(task)
+        self.planned = len(event["todo"])
+        self._line(f"{self.planned} fits to run, {event['cached']} taken from the cache")
+
+    def _line_done(self, event: dict[str, Any]) -> None:
+        self.finished += 1
+        record = event["record"]
+        if record["status"] == "ok":
+            result = (
+                f"test accuracy {record['test_accuracy']:.4f}, fit {record['fit_seconds']:.1f} s"
+            )
+        else:
+            result = record["status"]
+        label = self.labels.get(event["key"], "?")
+        self._line(f"fit {self.finished}/{self.planned} done: {label}: {result}")
 
     def _plan(self, event: dict[str, Any]) -> None:
         for task in event["tasks"]:
-            seed = "" if task.seed is None else f" seed {task.seed}"
-            self.labels[task.key] = f"{task.spec.name}{seed}"
+            self.labels[task.key] = self._label(task)
         if event["todo"]:
             self.total = tqdm(
                 total=len(event["todo"]),

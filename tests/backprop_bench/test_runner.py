@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
 
 import pytest
 
 from backprop_bench import runner
 from backprop_bench.errors import BenchError
 from backprop_bench.models import ModelSpec, resolve
+from backprop_bench.progress import FitProgress
 from backprop_bench.records import FitCache
 
 SMALL = {"n_train": 300, "n_test": 120}
@@ -211,3 +214,19 @@ def test_longest_fits_are_scheduled_first():
     plan = runner.plan("mnist", ["linear", "mlp", "mnist-seed", "svc"], seeds=(0,))
     costs = {task.spec.name: task.cost for task in plan.tasks}
     assert costs["svc"] > costs["mlp"] > costs["mnist-seed"]
+
+
+def test_off_a_terminal_progress_is_a_line_per_finished_fit(tmp_path, cache):
+    stream = io.StringIO()  # not a terminal: no bars, plain lines
+    progress = FitProgress(stream)
+    models = [runner.with_params(resolve(["mnist-seed"], "mnist-seed")[0], "net", epochs=2)]
+    small_compare([*models, "linear"], tmp_path / "out", cache, on_event=progress)
+    progress.close()
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "backprop-bench: 3 fits to run, 0 taken from the cache"
+    assert len(lines) == 4 and "\r" not in stream.getvalue()
+    done = sorted(line.split(": ", 2)[2] for line in lines[1:])
+    assert [line.split(":")[0] for line in done] == ["linear", "net seed 0", "net seed 1"]
+    assert all(re.fullmatch(r".*: test accuracy 0\.\d{4}, fit \d+\.\d s", line) for line in done)
+    counts = sorted(line.split(": ")[1] for line in lines[1:])
+    assert counts == [f"fit {k}/3 done" for k in (1, 2, 3)]
