@@ -4,6 +4,7 @@ is nets' own, and that asv accepts it. Nothing here times anything."""
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import pathlib
 import shutil
 import subprocess
@@ -116,7 +117,7 @@ def test_side_by_side_speedup_is_the_speed_commands_measurement(monkeypatch, bla
         calls.append((preset, batch_size, repeats))
         return Comparison("m", "per_sample", (30.0, 36.0), "vectorised", (1.5, 1.5), ">= 20")
 
-    monkeypatch.setattr(gradients, "time_routines", fake_time_routines)
+    monkeypatch.setattr(gradients.speed, "time_routines", fake_time_routines)
     bench = gradients.RoutineSpeedup()
     bench.setup()
     assert bench.track_speedup() == 22.0  # median 33 / median 1.5
@@ -208,3 +209,16 @@ def test_asv_accepts_the_suite():
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
+
+
+ASV_PREFIXES = ("time_", "timeraw_", "mem_", "peakmem_", "track_")
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "benchmarks").glob("[!_]*.py")))
+def test_every_benchmark_a_module_shows_asv_is_its_own(name):
+    """asv runs every module-level function named like a benchmark: an imported helper named
+    time_... would be timed as one (``backprop_bench.speed.time_routines`` once was)."""
+    module = importlib.import_module(f"benchmarks.{name}")
+    for attribute, value in vars(module).items():
+        if attribute.startswith(ASV_PREFIXES) and callable(value):
+            assert value.__module__ == module.__name__, f"{name}.{attribute}"
