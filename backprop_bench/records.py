@@ -13,41 +13,24 @@ Every file is written to a temporary name in the same folder and renamed over th
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from nets.io import write_atomically
+
 RUNS_FOLDER = "runs"
 SESSIONS_FOLDER = "sessions"
 
-# The process's umask, read once (os.umask can only be read by setting it): a file written
-# atomically gets the mode a plain open() would give it, not mkstemp's private 0600.
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
-
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (temporary file, fsync, ``os.replace``)."""
+    """Write ``data`` to ``path`` atomically (``nets.io.write_atomically``), making its folder."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(handle, 0o666 & ~_UMASK)
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    return path
+    return write_atomically(path, lambda file: file.write(data))
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:

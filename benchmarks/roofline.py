@@ -55,11 +55,6 @@ REPEATS = 3 if SMALL else 7
 THREADS = (1, "all")
 
 
-def training_step(network, X, Y, config) -> None:
-    """One step of ``train`` on the batch (X, Y), without momentum."""
-    train_step(network, X, Y, config, None)
-
-
 def matrix_products(sizes: list[int], batch: int) -> list[tuple[int, int, int, str]]:
     """The step's products as (m, k, n, layout), (m, k) @ (k, n), in the order the step runs them.
 
@@ -112,12 +107,12 @@ def _products(pairs) -> None:
 
 def _best_times(network, X, Y, config, pairs) -> tuple[float, float]:
     """(best step seconds, best products seconds), timed alternately in this process."""
-    training_step(network, X, Y, config)  # warm-up: first-touch allocations, BLAS threads
+    train_step(network, X, Y, config, None)  # warm-up: first-touch allocations, BLAS threads
     _products(pairs)
     step, products = [], []
     for _ in range(REPEATS):
         start = time.perf_counter()
-        training_step(network, X, Y, config)
+        train_step(network, X, Y, config, None)
         step.append(time.perf_counter() - start)
         start = time.perf_counter()
         _products(pairs)

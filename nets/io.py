@@ -36,13 +36,20 @@ def _array_names(n_layers: int) -> list[str]:
     return [f"{kind}_{layer}" for layer in range(n_layers) for kind in ("weights", "biases")]
 
 
-# The process's umask, read once (os.umask can only be read by setting it): a saved file gets
-# the mode a plain open() would give it, not mkstemp's private 0600.
+# The process's umask, read once (os.umask can only be read by setting it): a file written
+# atomically gets the mode a plain open() would give it, not mkstemp's private 0600.
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 
 
-def _write_atomically(target: Path, write: Callable[[IO[bytes]], None]) -> None:
+def write_atomically(target: str | os.PathLike[str], write: Callable[[IO[bytes]], None]) -> Path:
+    """Write ``target`` whole or not at all: ``write(file)`` fills a temporary file in the same
+    folder, which is flushed to disk and renamed over ``target`` (``os.replace`` is atomic).
+
+    The file gets the mode a plain open() would give it. The project's one atomic writer: the
+    harness (``backprop_bench.records``) writes its records and tables through it too.
+    """
+    target = Path(target)
     handle, temporary = tempfile.mkstemp(
         dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
     )
@@ -50,10 +57,13 @@ def _write_atomically(target: Path, write: Callable[[IO[bytes]], None]) -> None:
         os.fchmod(handle, 0o666 & ~_UMASK)
         with os.fdopen(handle, "wb") as file:
             write(file)
+            file.flush()
+            os.fsync(file.fileno())
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    return target
 
 
 def save(network: Network, path: str | os.PathLike[str]) -> tuple[Path, Path]:
@@ -75,8 +85,8 @@ def save(network: Network, path: str | os.PathLike[str]) -> tuple[Path, Path]:
         "shapes": {name: list(array.shape) for name, array in arrays.items()},
     }
     text = json.dumps(metadata, indent=2) + "\n"
-    _write_atomically(npz_path, lambda file: np.savez(file, **arrays))
-    _write_atomically(json_path, lambda file: file.write(text.encode("utf-8")))
+    write_atomically(npz_path, lambda file: np.savez(file, **arrays))
+    write_atomically(json_path, lambda file: file.write(text.encode("utf-8")))
     return npz_path, json_path
 
 

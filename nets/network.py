@@ -245,12 +245,8 @@ class Network:
         ):
             z = matmul(activations[-1], weights, out=None if out is None else out[layer])
             # f(z + b), block by block while each is in cache (softmax needs whole rows)
-            parts = blocks(z) if activation.elementwise else WHOLE
-            if parts is WHOLE:  # one block: no views to make
-                activation.with_bias(z, biases, out=z)
-            else:
-                for rows, columns in parts:
-                    activation.with_bias(z[rows, columns], biases[columns], out=z[rows, columns])
+            for rows, columns in blocks(z) if activation.elementwise else WHOLE:
+                activation.with_bias(z[rows, columns], biases[columns], out=z[rows, columns])
             activations.append(z)
         return activations
 

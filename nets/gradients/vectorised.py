@@ -33,7 +33,7 @@ from typing import NamedTuple
 import numpy as np
 
 from nets.gradients.base import Gradient, check_batch, output_delta
-from nets.layout import WHOLE, blocks, column_sums, matmul
+from nets.layout import blocks, column_sums, matmul
 from nets.network import Network
 
 #: Largest scratch space kept between calls, per network and thread; beyond it, fresh arrays.
@@ -116,12 +116,8 @@ def backward_pass(
         if layer > 0:
             # δ = grad_a ⊙ f'(a) in place; a is not needed after this, so it is scratch.
             a, backward = activations[layer], network.layer_activations[layer - 1].backward
-            parts = blocks(grad_a)  # hidden activations are elementwise
-            if parts is WHOLE:  # one block: no views to make
-                backward(a, grad_a, out=grad_a, overwrite_a=True)
-            else:
-                for block in parts:
-                    backward(a[block], grad_a[block], out=grad_a[block], overwrite_a=True)
+            for block in blocks(grad_a):  # hidden activations are elementwise
+                backward(a[block], grad_a[block], out=grad_a[block], overwrite_a=True)
             delta = grad_a
 
 

@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+import nets.io
 from backprop_bench import records
 from backprop_bench.records import FitCache
 
@@ -21,7 +22,7 @@ def test_atomic_write_replaces_the_whole_file(tmp_path):
 
 @pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
 def test_atomic_write_gives_the_mode_open_would(tmp_path, monkeypatch, umask, mode):
-    monkeypatch.setattr(records, "_UMASK", umask)  # the umask read when records was imported
+    monkeypatch.setattr(nets.io, "_UMASK", umask)  # the umask read when nets.io was imported
     path = records.atomic_write_text(tmp_path / "comparison.csv", "a,b\n")
     assert path.stat().st_mode & 0o777 == mode  # mkstemp alone leaves 0600 whatever the umask
 

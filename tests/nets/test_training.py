@@ -286,3 +286,18 @@ def test_training_steps_leave_returned_gradients_alone():
     kept = [g.copy() for g in gradient.weights + gradient.biases]
     train_step(network, X, Y, TrainingConfig(1, 5, 0.1), None)
     assert_same(gradient.weights + gradient.biases, kept)
+
+
+def test_a_full_batch_epoch_is_one_train_step():
+    """A full-batch epoch of ``train`` is one ``train_step`` (the step the roofline times)."""
+    rng = np.random.default_rng(1)
+    X, y = rng.random((16, 12)), rng.integers(0, 4, 16)
+    config = TrainingConfig(epochs=1, batch_size=16, learning_rate=0.5)
+    trained, stepped = Network([12, 7, 4], seed=3), Network([12, 7, 4], seed=3)
+    train(trained, X, y, config, seed=0)
+    train_step(stepped, X, np.eye(4)[y], config, None)
+    for a, b in zip(
+        trained.weights + trained.biases, stepped.weights + stepped.biases, strict=True
+    ):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(stepped.weights[0], Network([12, 7, 4], seed=3).weights[0])
