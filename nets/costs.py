@@ -4,8 +4,12 @@
 routines and training decide any averaging). ``gradient(a, y)`` is dC/da, same shape as ``a``.
 Shapes: ``a`` and ``y`` are (n_samples, n_outputs), or (n_outputs,) for one sample.
 
-Logs are taken of ``a`` clipped to [eps, 1 − eps] (eps the dtype's machine epsilon), so the
-cross-entropies stay finite even for saturated outputs; the clip only guards the logarithm.
+The cross-entropies written from ``a`` take logs of ``a`` clipped to [eps, 1 − eps], which
+flattens them where an output saturates. A network never uses those forms: a cross-entropy
+only ever follows its own output activation (binary cross-entropy a sigmoid, cross-entropy a
+softmax), and the pair is one function of the output layer's weighted input z, in
+``OUTPUT_LOSSES`` below: its value from z (softplus, log-sum-exp: exact for any z, no clip)
+and its gradient dC/dz, so value, central differences and backprop agree at any |z|.
 """
 
 from __future__ import annotations
@@ -82,12 +86,59 @@ COSTS: dict[str, Cost] = {
     "cross_entropy": Cost("cross_entropy", cross_entropy, cross_entropy_gradient, ("softmax",)),
 }
 
-# The output error δ_L = dC/dz_L collapses to a − y for exactly these (output, cost) pairs:
-# - sigmoid + binary_cross_entropy: (a − y) / (a (1 − a)) · a (1 − a) = a − y, for any y in [0, 1];
-# - softmax + cross_entropy: a ⊙ (−y/a − Σ_k (−y_k/a_k) a_k) = −y + a Σ_k y_k = a − y, which
-#   needs every target row to sum to 1 (one-hot labels, or any probability vector).
-# Everywhere else δ_L = backward(a, dC/da). (Where the clip above bites, a − y is the gradient
-# of the unclipped cost.)
-FUSED_DELTA: frozenset[tuple[str, str]] = frozenset(
-    {("sigmoid", "binary_cross_entropy"), ("softmax", "cross_entropy")}
-)
+
+def sigmoid_binary_cross_entropy(z: Array, y: Array) -> float:
+    """Binary cross-entropy of a = σ(z), from z: C = Σ softplus(z) − y z.
+
+    −[y log σ(z) + (1 − y) log(1 − σ(z))] = softplus(z) − y z, since log σ(z) = −softplus(−z),
+    log(1 − σ(z)) = −softplus(z) and softplus(−z) = softplus(z) − z.
+    """
+    return float(np.sum(np.logaddexp(0.0, z) - y * z))
+
+
+def sigmoid_binary_cross_entropy_delta(a: Array, y: Array, out: Array | None = None) -> Array:
+    """δ = dC/dz = σ(z) − y = a − y, for any targets y."""
+    return np.subtract(a, y, out=out)
+
+
+def softmax_cross_entropy(z: Array, y: Array) -> float:
+    """Cross-entropy of a = softmax(z), from z: C = Σ_rows (Σ_k y_k) logsumexp(z) − Σ_k y_k z_k.
+
+    −Σ_k y_k log softmax(z)_k with log softmax(z)_k = z_k − logsumexp(z); the row maximum is
+    taken out before exponentiating, so nothing overflows.
+    """
+    top = np.max(z, axis=-1, keepdims=True)
+    log_sum_exp = np.log(np.sum(np.exp(z - top), axis=-1)) + top[..., 0]
+    return float(np.sum(np.sum(y, axis=-1) * log_sum_exp - np.sum(y * z, axis=-1)))
+
+
+def softmax_cross_entropy_delta(a: Array, y: Array, out: Array | None = None) -> Array:
+    """δ = dC/dz = (Σ_k y_k) a − y: a − y when each target row sums to 1 (one-hot labels).
+
+    Targets that are not probability vectors get this general gradient, never a − y.
+    """
+    out = np.multiply(a, np.sum(y, axis=-1, keepdims=True), out=out)
+    out -= y
+    return out
+
+
+@dataclass(frozen=True)
+class OutputLoss:
+    """An output activation and a cost taken together, as one function of z_L.
+
+    ``value(z, y)`` is the summed cost from the weighted input z of the output layer;
+    ``delta(a, y, out=None)`` is δ_L = dC/dz_L from the output a = f(z) (what backprop keeps).
+    """
+
+    value: Callable[[Array, Array], float]
+    delta: Callable[..., Array]
+
+
+#: (output activation, cost) -> the pair as one loss of z_L. Every pairing a Network accepts
+#: with a cross-entropy is here; for the others (the quadratic cost) δ_L = backward(a, dC/da).
+OUTPUT_LOSSES: dict[tuple[str, str], OutputLoss] = {
+    ("sigmoid", "binary_cross_entropy"): OutputLoss(
+        sigmoid_binary_cross_entropy, sigmoid_binary_cross_entropy_delta
+    ),
+    ("softmax", "cross_entropy"): OutputLoss(softmax_cross_entropy, softmax_cross_entropy_delta),
+}

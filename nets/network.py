@@ -19,7 +19,7 @@ import numpy as np
 
 from nets.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, Activation
 from nets.checks import as_generator, check_choice
-from nets.costs import COSTS, Cost
+from nets.costs import COSTS, OUTPUT_LOSSES, Cost, OutputLoss
 from nets.errors import ConfigError
 from nets.initialisers import INITIALISERS
 from nets.layout import WHOLE, blocks, matmul
@@ -113,6 +113,10 @@ class Network:
             raise ConfigError(
                 f"output_activation='softmax' needs at least 2 output units; got sizes={self.sizes}"
             )
+        #: the output activation and cost as one function of z_L, where they are one (else None)
+        self.output_loss: OutputLoss | None = OUTPUT_LOSSES.get(
+            (self.output_activation, self.cost_name)
+        )
         n_layers = len(self.sizes) - 1
         self.layer_activations: tuple[Activation, ...] = (
             *[ACTIVATIONS[self.hidden_activation]] * (n_layers - 1),
@@ -231,17 +235,25 @@ class Network:
             activations.append(activation(z))
         return zs, activations
 
-    def forward_activations(self, X: Array, out: list[Array] | None = None) -> list[Array]:
+    def forward_activations(
+        self, X: Array, out: list[Array] | None = None, layers: int | None = None
+    ) -> list[Array]:
         """The forward pass keeping only the activations (each z is overwritten by f(z)).
 
         Enough for backprop because every derivative is written in terms of the output a.
-        X: (n, sizes[0]), assumed already checked. Returns [X, a_1, ..., a_L]; ``out``, if
-        given, holds the column-major arrays (n, sizes[l]) to write a_1, ..., a_L into (each
-        the transpose of a row-major buffer); the activations are column-major either way.
+        X: (n, sizes[0]), assumed already checked. Returns [X, a_1, ..., a_L], or only up to
+        a_layers when ``layers`` is given; ``out``, if given, holds the column-major arrays
+        (n, sizes[l]) to write a_1, ..., a_L into (each the transpose of a row-major buffer);
+        the activations are column-major either way.
         """
         activations = [X]
         for layer, (weights, biases, activation) in enumerate(
-            zip(self.weights, self.biases, self.layer_activations, strict=True)
+            zip(
+                self.weights[:layers],
+                self.biases[:layers],
+                self.layer_activations[:layers],
+                strict=True,
+            )
         ):
             z = matmul(activations[-1], weights, out=None if out is None else out[layer])
             # f(z + b), block by block while each is in cache (softmax needs whole rows)
@@ -258,8 +270,22 @@ class Network:
         """(n,) int labels: argmax of the outputs, or output > 0.5 for a single output unit."""
         return labels_from_output(self.predict_proba(X))
 
+    def output_and_cost(self, X: Array, Y: Array) -> tuple[Array, float]:
+        """One forward pass: the outputs a_L (n, sizes[-1]) and the cost SUMMED over the rows.
+
+        X and Y assumed checked. Where the output activation and the cost are one loss of z_L
+        (``output_loss``), the cost is computed from z_L, exact however saturated a_L is.
+        """
+        if self.output_loss is None:
+            a = self.forward_activations(X)[-1]
+            return a, self.cost_function.value(a, Y)
+        hidden = self.forward_activations(X, layers=len(self.weights) - 1)[-1]
+        z = matmul(hidden, self.weights[-1])
+        z += self.biases[-1]
+        return self.layer_activations[-1](z), self.output_loss.value(z, Y)
+
     def cost(self, X: Array, Y: Array) -> float:
         """The cost SUMMED over the samples. X: (n, sizes[0]), Y: (n, sizes[-1]) targets."""
         X = self.check_inputs(X)
         Y = self.check_targets(Y, X.shape[0])
-        return self.cost_function.value(self.forward_activations(X)[-1], Y)
+        return self.output_and_cost(X, Y)[1]

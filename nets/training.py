@@ -170,9 +170,9 @@ def _evaluate(network: Network, X: Array, labels: Array, Y: Array) -> tuple[floa
     correct, cost = 0, 0.0
     for start in range(0, X.shape[0], _EVALUATION_CHUNK):
         rows = slice(start, start + _EVALUATION_CHUNK)
-        output = network.forward_activations(X[rows])[-1]
+        output, chunk_cost = network.output_and_cost(X[rows], Y[rows])
         correct += int(np.count_nonzero(labels_from_output(output) == labels[rows]))
-        cost += network.cost_function.value(output, Y[rows])
+        cost += chunk_cost
     return correct / X.shape[0], cost / X.shape[0]
 
 
@@ -247,6 +247,24 @@ def train_step(
         _update(network.biases[layer], grad_biases, v_biases, config.momentum, 0.0)
 
 
+def _divergence(network: Network, cost: float) -> str | None:
+    """What shows that training has diverged, or None.
+
+    A non-finite cost or parameter; or a parameter beyond the square root of the dtype's
+    largest number (about 1e154 in float64, 2e19 in float32), where its square overflows. A
+    step that large has blown the network up even when every number is still finite: its
+    units saturate, their gradients vanish and the cost stays finite at chance accuracy.
+    """
+    if not math.isfinite(cost):
+        return "the cost became NaN or infinite"
+    largest = max(float(np.max(np.abs(p))) for p in network.weights + network.biases)
+    if not math.isfinite(largest):
+        return "the weights became NaN or infinite"
+    if largest > math.sqrt(np.finfo(network.dtype).max):
+        return f"the weights blew up (largest |w| {largest:.2g}, past where w² overflows)"
+    return None
+
+
 def train(
     network: Network,
     X: Array,
@@ -266,8 +284,9 @@ def train(
     evaluates accuracy and per-sample cost on the training data (and the test data if
     given) with one forward pass each, appends an EpochRecord and calls ``on_epoch(record)``.
 
-    Every setting and input is checked before any work (ConfigError). A non-finite cost or
-    non-finite weights after an epoch raise DivergenceError naming the epoch.
+    Every setting and input is checked before any work (ConfigError). A non-finite cost, or
+    weights that are not finite or have blown up past where their squares overflow, after an
+    epoch raise DivergenceError naming the epoch.
     """
     if not isinstance(network, Network):
         raise ConfigError(f"network must be a nets Network; got {type(network).__name__}")
@@ -314,11 +333,10 @@ def train(
             test_accuracy = test_cost = None
             if test is not None:
                 test_accuracy, test_cost = _evaluate(network, test[0], test[1], test_targets)
-        finite_weights = all(np.isfinite(p).all() for p in network.weights + network.biases)
-        if not (math.isfinite(train_cost) and finite_weights):
+        problem = _divergence(network, train_cost)
+        if problem:
             raise DivergenceError(
-                f"training diverged at epoch {epoch} of {config.epochs}: the "
-                f"{'cost' if finite_weights else 'weights'} became NaN or infinite with "
+                f"training diverged at epoch {epoch} of {config.epochs}: {problem} with "
                 f"learning_rate={config.learning_rate:g}; try a smaller learning rate"
             )
         record = EpochRecord(epoch, train_accuracy, test_accuracy, train_cost, test_cost, seconds)

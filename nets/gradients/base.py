@@ -6,7 +6,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nets.costs import FUSED_DELTA
 from nets.network import Network
 
 Array = np.ndarray
@@ -29,18 +28,14 @@ def check_batch(network: Network, X: object, Y: object) -> tuple[Array, Array]:
     return X, network.check_targets(Y, X.shape[0])
 
 
-def is_fused(network: Network) -> bool:
-    """True when the output error is simply a − y (see ``nets.costs.FUSED_DELTA``)."""
-    return (network.output_activation, network.cost_name) in FUSED_DELTA
-
-
 def output_delta(network: Network, a: Array, y: Array, overwrite_a: bool = False) -> Array:
     """δ_L = dC/dz_L from the output activations a and targets y, rows or a single row.
 
     With ``overwrite_a=True`` the memory of ``a`` may be used (for δ_L or as scratch).
     """
-    if is_fused(network):
-        return np.subtract(a, y, out=a if overwrite_a else None)
+    loss = network.output_loss
+    if loss is not None:  # a cross-entropy after its own output activation (nets.costs)
+        return loss.delta(a, y, out=a if overwrite_a else None)
     grad_a = network.cost_function.gradient(a, y)
     backward = network.layer_activations[-1].backward
     return backward(a, grad_a, out=grad_a, overwrite_a=overwrite_a)

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from nets.gradients.base import Gradient, check_batch, is_fused
+from nets.gradients.base import Gradient, check_batch
 from nets.network import Network
 
 
@@ -74,14 +74,14 @@ def _backward(name: str, a: list[float], grad_a: list[float]) -> list[float]:
     return [g_j * derivative(a_j) for a_j, g_j in zip(a, grad_a, strict=True)]
 
 
-def _cost_gradient(name: str, a: float, y: float, eps: float) -> float:
-    """dC/da for one output unit; probabilities clipped to [eps, 1 − eps] as in nets.costs."""
-    if name == "quadratic":
-        return a - y
-    a = min(max(a, eps), 1.0 - eps)
-    if name == "binary_cross_entropy":
-        return (a - y) / (a * (1.0 - a))
-    return -y / a  # cross_entropy
+def _output_delta(output: str, cost: str, a: list[float], y: list[float]) -> list[float]:
+    """δ_L = dC/dz_L for one sample, as nets.costs computes it for the whole batch."""
+    if cost == "quadratic":  # dC/da = a − y, then back through the output activation
+        return _backward(output, a, [a_j - y_j for a_j, y_j in zip(a, y, strict=True)])
+    # a cross-entropy after its own output activation: (Σ_k y_k) a − y for softmax, a − y for
+    # sigmoid (nets.costs.OUTPUT_LOSSES)
+    total = sum(y) if output == "softmax" else 1.0
+    return [total * a_j - y_j for a_j, y_j in zip(a, y, strict=True)]
 
 
 def loop(network: Network, X: np.ndarray, Y: np.ndarray) -> Gradient:
@@ -92,8 +92,6 @@ def loop(network: Network, X: np.ndarray, Y: np.ndarray) -> Gradient:
     names = [activation.name for activation in network.layer_activations]
     sizes = network.sizes
     n_layers = len(weights)
-    fused = is_fused(network)
-    eps = float(np.finfo(network.dtype).eps)
     grad_w = [[[0.0] * sizes[l + 1] for _ in range(sizes[l])] for l in range(n_layers)]
     grad_b = [[0.0] * sizes[l + 1] for l in range(n_layers)]
 
@@ -109,16 +107,7 @@ def loop(network: Network, X: np.ndarray, Y: np.ndarray) -> Gradient:
                 z.append(total)
             activations.append(_activate(names[l], z))
 
-        # output error: a − y where it holds, otherwise backward(a, dC/da)
-        a_out = activations[-1]
-        if fused:
-            delta = [a_j - y_j for a_j, y_j in zip(a_out, y, strict=True)]
-        else:
-            grad_a = [
-                _cost_gradient(network.cost_name, a_j, y_j, eps)
-                for a_j, y_j in zip(a_out, y, strict=True)
-            ]
-            delta = _backward(names[-1], a_out, grad_a)
+        delta = _output_delta(names[-1], network.cost_name, activations[-1], y)
 
         # backward: dC/dW_ij += a_i δ_j, dC/db_j += δ_j, then δ for the layer below
         for l in range(n_layers - 1, -1, -1):

@@ -30,7 +30,7 @@ def numerical_gradient(
     X, Y = X.astype(np.float64), Y.astype(np.float64)
 
     def cost() -> float:
-        return probe.cost_function.value(probe.forward_activations(X)[-1], Y)
+        return probe.output_and_cost(X, Y)[1]
 
     def differentiate(parameter: np.ndarray) -> np.ndarray:
         grad = np.empty_like(parameter)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from nets.activations import ACTIVATIONS
-from nets.costs import COSTS, FUSED_DELTA
+from nets.costs import COSTS, OUTPUT_LOSSES
 
 
 def sample(cost: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -46,20 +46,43 @@ def test_gradient_matches_finite_differences(name):
     np.testing.assert_allclose(cost.gradient(a, y), expected, rtol=1e-6)
 
 
-@pytest.mark.parametrize(("output", "cost"), sorted(FUSED_DELTA))
-def test_fused_delta_equals_the_chain_rule(output, cost):
+@pytest.mark.parametrize(("output", "cost"), sorted(OUTPUT_LOSSES))
+def test_output_loss_is_the_cost_of_the_activation(output, cost):
+    # the z-form of each pair equals the a-form where no clip bites, and its delta equals the
+    # chain rule backward(a, dC/da)
     rng = np.random.default_rng(2)
-    a = ACTIVATIONS[output](rng.standard_normal((5, 3)))
+    z = rng.standard_normal((5, 3))
+    a = ACTIVATIONS[output](z)
     y = np.eye(3)[rng.integers(0, 3, 5)]
+    loss = OUTPUT_LOSSES[(output, cost)]
+    assert loss.value(z, y) == pytest.approx(COSTS[cost].value(a, y), rel=1e-12)
     chain = ACTIVATIONS[output].backward(a, COSTS[cost].gradient(a, y))
-    np.testing.assert_allclose(chain, a - y, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(loss.delta(a, y), chain, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(loss.delta(a, y), a - y, rtol=1e-10, atol=1e-12)
 
 
-def test_fused_softmax_delta_needs_targets_that_sum_to_one():
+@pytest.mark.parametrize(("output", "cost"), sorted(OUTPUT_LOSSES))
+def test_output_loss_delta_is_the_derivative_of_its_value_at_any_z(output, cost):
+    rng = np.random.default_rng(3)
+    z = rng.standard_normal((4, 3)) * np.array([[1.0], [20.0], [40.0], [60.0]])
+    y = rng.random((4, 3))  # not one-hot: the general gradient must hold
+    loss = OUTPUT_LOSSES[(output, cost)]
+    h = 1e-5
+    expected = np.empty_like(z)
+    for index in np.ndindex(z.shape):
+        step = np.zeros_like(z)
+        step[index] = h
+        expected[index] = (loss.value(z + step, y) - loss.value(z - step, y)) / (2 * h)
+    np.testing.assert_allclose(loss.delta(ACTIVATIONS[output](z), y), expected, atol=1e-8)
+
+
+def test_softmax_delta_is_not_a_minus_y_for_targets_that_do_not_sum_to_one():
     a = ACTIVATIONS["softmax"](np.array([[0.3, -0.2, 1.0]]))
     y = np.array([[1.0, 1.0, 0.0]])  # sums to 2: a − y is not the gradient any more
     chain = ACTIVATIONS["softmax"].backward(a, COSTS["cross_entropy"].gradient(a, y))
     assert not np.allclose(chain, a - y)
+    delta = OUTPUT_LOSSES[("softmax", "cross_entropy")].delta(a, y)
+    np.testing.assert_allclose(delta, chain, rtol=1e-12)
 
 
 @pytest.mark.parametrize("name", ["binary_cross_entropy", "cross_entropy"])

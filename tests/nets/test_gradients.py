@@ -9,10 +9,14 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from nets import COSTS, GRADIENTS, ConfigError, Network
+from nets import GRADIENTS, ConfigError, Network
+from nets.costs import OUTPUT_LOSSES
 from nets.gradcheck import relative_error
-from nets.gradients.loop import _cost_gradient
+from nets.gradients.base import output_delta
+from nets.gradients.loop import _output_delta
 from tests.nets.support import HIDDEN, PAIRINGS, min_abs_z_at_relu, problem, xor_data
+
+OUTPUT_PAIRS = sorted(OUTPUT_LOSSES)
 
 EXACT = [name for name in GRADIENTS if name != "numerical"]
 
@@ -179,13 +183,63 @@ def test_routines_reject_mismatched_shapes(name):
         GRADIENTS[name](network, np.zeros((4, 3)), np.zeros((4, 3)))
 
 
-@pytest.mark.parametrize("cost", list(COSTS))
-def test_loop_scalar_cost_gradients_match_the_vectorised_ones(cost):
-    # Only quadratic reaches the loop's unfused path today (the cross-entropies always pair
-    # with their fused a − y), so the scalar twins are checked here directly.
-    rng = np.random.default_rng(0)
-    a = np.concatenate([rng.uniform(0.01, 0.99, 20), [0.0, 1.0]])
-    y = np.concatenate([rng.random(20), [1.0, 0.0]])
-    eps = float(np.finfo(np.float64).eps)
-    scalar = [_cost_gradient(cost, a_j, y_j, eps) for a_j, y_j in zip(a, y, strict=True)]
-    np.testing.assert_allclose(scalar, COSTS[cost].gradient(a, y), rtol=1e-12)
+@pytest.mark.parametrize(("output", "cost"), PAIRINGS)
+def test_loop_scalar_output_error_matches_the_vectorised_one(output, cost):
+    # Targets that are not probability rows too: softmax + cross-entropy must then give
+    # (Σ y) a − y, never a − y.
+    network, X, _ = problem([3, 4], "sigmoid", output, cost, n=6, seed=5)
+    Y = np.random.default_rng(5).random((6, 4)) * 2
+    a = network.predict_proba(X)
+    vectorised = output_delta(network, a, Y)
+    rows = zip(a.tolist(), Y.tolist(), strict=True)
+    scalar = [_output_delta(output, cost, a_i, y_i) for a_i, y_i in rows]
+    np.testing.assert_allclose(scalar, vectorised, rtol=1e-12, atol=1e-15)
+
+
+def saturated(output: str, cost: str, scale: float, seed: int = 1):
+    """A small network whose output weighted inputs z_L reach tens (|z_L| of about 15-60)."""
+    network, X, Y = problem([3, 4, 3], "tanh", output, cost, n=5, seed=seed)
+    network.weights[-1][:] *= scale
+    network.biases[-1][:] *= scale
+    return network, X, Y
+
+
+@pytest.mark.parametrize(("output", "cost"), OUTPUT_PAIRS)
+@pytest.mark.parametrize("scale", [1.0, 20.0, 60.0])
+def test_routines_agree_with_central_differences_on_saturated_outputs(output, cost, scale):
+    # The cross-entropies: their gradient stays large where the outputs saturate. (With the
+    # quadratic cost it vanishes there, about 1e-26, below what differences can resolve.)
+    network, X, Y = saturated(output, cost, scale)
+    z_out = network.forward(X)[0][-1]
+    if scale > 1:
+        assert np.abs(z_out).max() > 15  # the case that broke a clipped cost
+    reference = flat(GRADIENTS["vectorised"](network, X, Y))
+    numerical = flat(GRADIENTS["numerical"](network, X, Y))
+    assert relative_error(numerical, reference) <= 1e-6
+    for name in EXACT:
+        assert relative_error(flat(GRADIENTS[name](network, X, Y)), reference) <= 1e-10, name
+
+
+@pytest.mark.parametrize(("output", "cost"), OUTPUT_PAIRS)
+def test_cross_entropy_cost_is_exact_at_any_output_weighted_input(output, cost):
+    # From z, the cost is finite and matches the closed form even where a = f(z) rounds to 0 or 1.
+    network, X, Y = saturated(output, cost, 1.0)
+    network.weights[-1][:] = 0.0
+    network.biases[-1][:] = [800.0, -800.0, 0.0]
+    Y = (
+        np.tile([1.0, 0.0, 0.0], (len(X), 1))
+        if output == "softmax"
+        else np.tile([0.0, 1.0, 1.0], (len(X), 1))
+    )
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        value = network.cost(X, Y)
+    expected = 0.0 if output == "softmax" else 800.0 + 800.0 + np.log(2)
+    assert value == pytest.approx(len(X) * expected, rel=1e-12)
+
+
+def test_softmax_cross_entropy_with_targets_that_do_not_sum_to_one():
+    network, X, _ = problem([3, 4, 3], "sigmoid", "softmax", "cross_entropy", n=5, seed=2)
+    Y = np.random.default_rng(2).random((5, 3)) * 3  # rows sum to anything
+    reference = flat(GRADIENTS["numerical"](network, X, Y))
+    for name in EXACT:
+        assert relative_error(flat(GRADIENTS[name](network, X, Y)), reference) <= 1e-6, name

@@ -165,6 +165,30 @@ def test_divergence_raises_with_the_epoch(activation):
         train(network, X, y, TrainingConfig(50, 5, 1e3), seed=0)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_network_blown_up_by_a_huge_step_is_a_divergence(dtype):
+    # A sigmoid network stepped by 1e300 (1e30 in float32) ends with finite weights near the
+    # step's size: every unit saturates, the gradient vanishes, and the cost stays finite at
+    # chance. That is a blow-up, not a result.
+    rng = np.random.default_rng(0)
+    X = rng.random((60, 8))
+    y = rng.integers(0, 3, 60)
+    network = Network([8, 6, 3], dtype=dtype, seed=0)
+    step = 1e300 if dtype == "float64" else 1e30
+    with pytest.raises(DivergenceError, match=r"diverged at epoch 1 of 3: the weights blew up"):
+        train(network, X, y, TrainingConfig(3, 10, step), seed=0)
+    assert all(np.isfinite(w).all() for w in network.weights)  # finite, yet blown up
+
+
+def test_large_but_sane_weights_are_not_a_divergence():
+    rng = np.random.default_rng(1)
+    X = rng.random((30, 4))
+    y = rng.integers(0, 2, 30)
+    network = Network([4, 5, 2], seed=0)
+    network.weights[0][:] *= 1e6  # saturating, unusual, but still ordinary arithmetic
+    train(network, X, y, TrainingConfig(2, 10, 0.1), seed=0)
+
+
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
