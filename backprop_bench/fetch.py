@@ -3,8 +3,8 @@
 Each function either returns what it fetched or raises ``SourceUnavailable`` with a short reason
 ("unreachable (timed out)", "apt cannot find the package ..."), which the loader collects into its
 final message before trying the next source. Nothing here checks content; ``provenance`` does.
-A progress bar (tqdm, on stderr) is shown only when ``progress`` is true; otherwise the
-subprocesses' output is captured and only quoted in errors.
+A progress bar (tqdm, on stderr) is shown only when ``progress`` is true. The output of pip
+and apt-get is always captured, and shown only when they fail.
 """
 
 from __future__ import annotations
@@ -130,16 +130,19 @@ def _run(
 ) -> str:
     """Run ``command``; return its last line of output or raise ``SourceUnavailable``.
 
-    With ``progress`` its output goes to this process's stderr (pip and apt show their own
-    progress); otherwise it is captured and its last line (or ``hint(output)``) quoted on failure.
+    Its output (pip's and apt's notices and warnings, such as apt's "download is performed
+    unsandboxed") is captured, never passed through: with ``progress`` a line says what is
+    being fetched, and the captured output is shown on stderr only if the command fails. The
+    error quotes its last line (or ``hint(output)``).
     """
-    shown = progress and _has_fileno(sys.stderr)
+    if progress:
+        print(f"fetching: {what}", file=sys.stderr, flush=True)
     try:
         result = subprocess.run(
             command,
             cwd=cwd,
-            stdout=sys.stderr if shown else subprocess.PIPE,
-            stderr=None if shown else subprocess.STDOUT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             text=True,
             check=False,
             timeout=SUBPROCESS_TIMEOUT,
@@ -151,14 +154,8 @@ def _run(
     output = result.stdout or ""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     if result.returncode != 0:
-        detail = (hint(output) if hint else "") or (lines[-1] if lines else "see its output above")
+        if progress and lines:
+            print(f"{what} said:", *(f"  {line}" for line in lines), sep="\n", file=sys.stderr)
+        detail = (hint(output) if hint else "") or (lines[-1] if lines else "it printed nothing")
         raise SourceUnavailable(f"{what} failed (exit {result.returncode}): {detail}")
     return lines[-1] if lines else ""
-
-
-def _has_fileno(stream: object) -> bool:
-    try:
-        stream.fileno()  # type: ignore[attr-defined]
-    except (AttributeError, OSError, ValueError):
-        return False
-    return True

@@ -23,7 +23,7 @@ import numpy as np
 from backprop_bench import fetch
 from backprop_bench.errors import DatasetError
 from backprop_bench.fetch import SourceUnavailable
-from backprop_bench.idx import gunzip, parse_idx, read_idx
+from backprop_bench.idx import decode_idx, read_idx
 from backprop_bench.provenance import ARRAY_KEYS, Digest, Mirror, Spec, check_digest
 from backprop_bench.safe_pickle import load_arrays
 
@@ -73,8 +73,14 @@ def from_folder(folder: Path, spec: Spec, digests: Mapping[str, Digest] | None =
             )
         if digests is not None:
             check_digest(path.read_bytes(), digests[key], str(path))
-        arrays[key], origins[key] = read_idx(path), str(path)
+        arrays[key], origins[key] = read_idx(path, spec_dims(spec, key)), str(path)
     return Found(arrays, origins, f"folder {folder}")
+
+
+def spec_dims(spec: Spec, key: str) -> tuple[int, ...]:
+    """The dims array ``key`` must have: images (n, *image_shape), labels (n,)."""
+    n = spec.n_train if key.endswith("train") else spec.n_test
+    return (n, *spec.image_shape) if key.startswith("x") else (n,)
 
 
 def from_mirror(mirror: Mirror, spec: Spec, progress: bool) -> Found:
@@ -87,7 +93,7 @@ def from_mirror(mirror: Mirror, spec: Spec, progress: bool) -> Found:
         except SourceUnavailable as error:  # the caller names the mirror; name just the file
             raise SourceUnavailable(str(error).removeprefix(mirror.url)) from None
         check_digest(data, mirror.digests[key], url)
-        arrays[key], origins[key] = parse_idx(gunzip(data, url), url), url
+        arrays[key], origins[key] = decode_idx(data, url, spec_dims(spec, key)), url
     return Found(arrays, origins, f"mirror {mirror.url}")
 
 

