@@ -149,6 +149,12 @@ def run_train(args: argparse.Namespace) -> int:
         _check_count("--" + option.replace("_", "-"), getattr(args, option), 1)
     if args.preset == "gradcheck":
         return _run_gradcheck(args)
+    if args.save:
+        from pathlib import Path
+
+        from backprop_bench.records import check_output_folder
+
+        check_output_folder(Path(args.save).parent, "--save")
     if args.preset not in PRESETS:
         names = ", ".join([*sorted(PRESETS), "gradcheck"])
         raise BenchError(f"unknown preset {args.preset!r}: choose one of {names}")
@@ -259,10 +265,13 @@ def run_speed(args: argparse.Namespace) -> int:
     from backprop_bench import speed
     from backprop_bench.datasets import load
     from backprop_bench.preprocessing import prepare
+    from backprop_bench.records import check_output_folder
     from nets.presets import PRESETS
 
     for option in ("repeats", "epochs", "n_train", "blas_threads"):
         _check_count("--" + option.replace("_", "-"), getattr(args, option), 1)
+    if args.out:
+        check_output_folder(args.out)
     preset = PRESETS[speed.PRESET]
     tty = sys.stderr.isatty()
     data = prepare(
@@ -448,9 +457,25 @@ def _run_comparison(args: argparse.Namespace, **settings) -> int:
         f"wall time {comparison.wall_seconds:.1f} s"
     )
     print(f"wrote {len(comparison.paths)} files to {out}/")
+    crashed = [r for r in summary.records if r["status"] == runner.CRASHED]
     readme = Path(args.readme)
-    if readme.is_file() and publish.update_readme(readme, out):
+    if not crashed and readme.is_file() and publish.update_readme(readme, out):
         print(f"updated the generated results block in {readme}")
+    for record in crashed:
+        seed = "" if record["seed"] is None else f" seed {record['seed']}"
+        print(
+            f"backprop-bench {args.command}: fit {record['model']}{seed} crashed: "
+            f"{record['reason']}",
+            file=sys.stderr,
+        )
+    if crashed:
+        print(
+            f"backprop-bench {args.command}: error: {len(crashed)} of {len(summary.records)} "
+            f"fits crashed (listed above; their rows are in {out}/, not cached, and the README "
+            "was left alone)",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

@@ -47,7 +47,7 @@ def fit_one(
     ``on_epoch(epoch, epochs)`` is called after each epoch of an iterative model (progress).
     Exceptions from the model propagate: the runner turns them into a failed record.
     """
-    estimator = spec.build(seed)
+    estimator = spec.build(seed, experiment.n_train)
     X, y = experiment.X_train, experiment.y_train
     X_test, y_test = experiment.X_test, experiment.y_test
     with warnings.catch_warnings(record=True) as caught:

@@ -6,13 +6,15 @@ does) or a baseline of ``baselines.BASELINES``, configured by ``mirror_of(preset
 network it is compared with. ``ModelSpec`` is one such model, with optional parameter overrides
 (how a test configures a model to diverge); it builds the unfitted estimator for a seed.
 
-``code_version()`` hashes the source that decides what a fit computes (nets/, baselines/, this
-module and ``fitting``): the runner's cache keys include it, so changing any of that code
-invalidates cached fits, while changing tables or plots does not.
+``code_version()`` hashes the source that decides what a fit computes (``fit_path_files``:
+``fitting``, the shared preprocessing and every project module they import): the runner's cache
+keys include it, so changing any of that code invalidates cached fits, while changing tables or
+plots does not.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -33,8 +35,12 @@ def _presets() -> Mapping[str, Any]:
     return PRESETS
 
 
-def mirror_of(preset_name: str) -> Mirror:
-    """The settings of preset ``preset_name``'s network that the baselines mirror."""
+def mirror_of(preset_name: str, n_train: int | None = None) -> Mirror:
+    """The settings of preset ``preset_name``'s network that the baselines mirror.
+
+    A full-batch preset's batch is its training set: ``n_train`` samples, which must then be
+    given (the baselines' step depends on the batch size when the network sums over it).
+    """
     presets = _presets()
     if preset_name not in presets:
         raise BenchError(
@@ -42,9 +48,17 @@ def mirror_of(preset_name: str) -> Mirror:
         )
     preset = presets[preset_name]
     network, training = preset.network, preset.training
+    batch_size = training.batch_size
+    if batch_size == "full":
+        if n_train is None:
+            raise BenchError(
+                f"preset {preset_name!r} trains on full batches: mirroring it needs the "
+                "training-set size"
+            )
+        batch_size = n_train
     return Mirror(
         hidden_layer_sizes=tuple(network["sizes"][1:-1]),
-        batch_size=training.batch_size,
+        batch_size=batch_size,
         epochs=training.epochs,
         learning_rate=training.learning_rate,
         reduction=training.reduction,
@@ -96,19 +110,21 @@ class ModelSpec:
         extra = BASELINES[self.kind].extra
         return f"needs the optional '{extra}' dependency: pip install \"backprop-bench[{extra}]\""
 
-    def build(self, seed: int | None) -> Any:
-        """The unfitted estimator for ``seed`` (``None`` for deterministic models)."""
+    def build(self, seed: int | None, n_train: int | None = None) -> Any:
+        """The unfitted estimator for ``seed`` (``None`` for deterministic models), to be
+        fitted on ``n_train`` samples (needed only by baselines of a full-batch preset)."""
         if self.is_network:
             from backprop_bench.estimator import NetworkClassifier
 
             estimator = NetworkClassifier.from_preset(self.preset, random_state=seed)
         else:
-            estimator = make_baseline(self.kind, mirror_of(self.preset), seed)
+            estimator = make_baseline(self.kind, mirror_of(self.preset, n_train), seed)
         return estimator.set_params(**dict(self.params))
 
-    def hyperparameters(self, seed: int | None) -> dict[str, Any]:
+    def hyperparameters(self, seed: int | None, n_train: int | None = None) -> dict[str, Any]:
         """Every parameter of the estimator for ``seed``, JSON-able (``get_params``)."""
-        return {key: _jsonable(value) for key, value in self.build(seed).get_params().items()}
+        estimator = self.build(seed, n_train)
+        return {key: _jsonable(value) for key, value in estimator.get_params().items()}
 
 
 def resolve(names: Iterable[str], network: str) -> list[ModelSpec]:
@@ -162,28 +178,76 @@ def estimated_cost(spec: ModelSpec, n_train: int, n_features: int, n_test: int =
         return scale * (1.4e-7 * n_train**2 + 3e-7 * n_train * (n_test + 2000))
     if kind == "linear":
         return scale * 7.5e-4 * n_train
-    mirror = mirror_of(spec.preset)
+    mirror = mirror_of(spec.preset, n_train)
     width = (n_features + sum(mirror.hidden_layer_sizes)) / 844
     return SECONDS_PER_SAMPLE_EPOCH[kind] * mirror.epochs * n_train * width
 
 
-CODE_PACKAGES = ("nets", "baselines")
-CODE_MODULES = ("backprop_bench/models.py", "backprop_bench/fitting.py")
+#: Where a fit is computed: ``fit_one`` and the shared preprocessing that feeds it. What
+#: decides a fit is these modules and every project module they import, directly or not.
+FIT_PATH = ("backprop_bench.fitting", "backprop_bench.preprocessing")
+PROJECT_PACKAGES = ("nets", "baselines", "backprop_bench")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def fit_path_files(root: Path = ROOT) -> list[Path]:
+    """The source files of ``FIT_PATH`` and of every project module they import, transitively.
+
+    Read from the import statements (those inside functions too) rather than listed by hand, so
+    a module that starts to take part in fitting is covered the moment it is imported; a
+    package's ``__init__.py`` counts, since importing a module runs it. Sorted paths.
+    """
+    found: set[Path] = set()
+    pending = list(FIT_PATH)
+    while pending:
+        module = pending.pop()
+        parts = module.split(".")
+        for depth in range(1, len(parts) + 1):  # the packages above it run first
+            path = _module_file(root, parts[:depth])
+            if path is None or path in found:
+                continue
+            found.add(path)
+            pending.extend(_imported_modules(path, ".".join(parts[:depth])))
+    return sorted(found)
+
+
+def _module_file(root: Path, parts: Sequence[str]) -> Path | None:
+    if parts[0] not in PROJECT_PACKAGES:
+        return None
+    base = root.joinpath(*parts)
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def _imported_modules(path: Path, module: str) -> list[str]:
+    """Every module an import statement in ``path`` may name (``from a import b``: a and a.b)."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    names = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: from the package, up level - 1 packages
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, *([base] if base else [])])
+            names += [base, *(f"{base}.{alias.name}" for alias in node.names)]
+    return [name for name in names if name]
 
 
 @cache
 def code_version() -> str:
-    """SHA-256 (16 hex digits) of the source that decides what a fit computes."""
-    root = Path(__file__).resolve().parent.parent
-    files = sorted(
-        path
-        for package in CODE_PACKAGES
-        for path in (root / package).rglob("*.py")
-        if "__pycache__" not in path.parts
-    )
-    files += [root / module for module in CODE_MODULES]
+    """SHA-256 (16 hex digits) of the source that decides what a fit computes: cache keys
+    include it, so editing any of that code refits (``fit_path_digest`` of this checkout)."""
+    return fit_path_digest(ROOT)
+
+
+def fit_path_digest(root: Path) -> str:
+    """SHA-256 (16 hex digits) of the names and bytes of ``fit_path_files(root)``."""
     digest = hashlib.sha256()
-    for path in files:
+    for path in fit_path_files(root):
         digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 

@@ -100,18 +100,28 @@ def stratified_subset(y: np.ndarray, n: int | None, seed: int) -> np.ndarray:
     """Indices of a deterministic stratified subset of ``n`` of the labels ``y``, sorted.
 
     ``n=None`` or ``n == len(y)`` selects everything, in the original order. The same
-    ``(y, n, seed)`` always gives the same indices.
+    ``(y, n, seed)`` always gives the same indices. Every class keeps its share of the subset
+    up to one sample. When the samples left out are fewer than the classes (59,999 of MNIST's
+    60,000), they cannot be a stratified split of their own: one sample is then left out of
+    each of the ``len(y) - n`` largest classes (ties broken by ``seed``).
     """
     total = len(y)
     if n is None or n == total:
         return np.arange(total)
     if not 1 <= n <= total:
         raise BenchError(f"subset size {n} is not allowed: choose 1..{total}")
-    n_classes = len(np.unique(y))
-    if n < n_classes:
-        raise BenchError(f"subset size {n} is smaller than the {n_classes} classes it must hold")
-    chosen, _ = train_test_split(np.arange(total), train_size=n, stratify=y, random_state=seed)
-    return np.sort(chosen)
+    classes, counts = np.unique(y, return_counts=True)
+    if n < len(classes):
+        raise BenchError(f"subset size {n} is smaller than the {len(classes)} classes it must hold")
+    left_out = total - n
+    if left_out >= len(classes):
+        chosen, _ = train_test_split(np.arange(total), train_size=n, stratify=y, random_state=seed)
+        return np.sort(chosen)
+    rng = np.random.default_rng(seed)
+    tie_break = rng.permutation(len(classes))
+    largest = np.lexsort((tie_break, -counts))[:left_out]  # by count, descending
+    dropped = [rng.choice(np.flatnonzero(y == classes[c])) for c in largest]
+    return np.setdiff1d(np.arange(total), dropped)
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:

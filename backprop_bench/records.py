@@ -16,14 +16,37 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from backprop_bench.errors import BenchError
 from nets.io import write_atomically
 
 RUNS_FOLDER = "runs"
 SESSIONS_FOLDER = "sessions"
+
+
+def check_output_folder(path: str | os.PathLike, option: str = "--out") -> Path:
+    """Make sure files can be written into folder ``path`` (creating it): before any work, so a
+    run never computes for an hour and then fails to save. A ``BenchError`` names the folder."""
+    path = Path(path)
+    problem = None
+    if path.exists() and not path.is_dir():
+        problem = "it is a file, not a folder"
+    else:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=path, prefix=".write-check-"):
+                pass
+        except NotADirectoryError:
+            problem = "a part of that path is a file, not a folder"
+        except OSError as error:
+            problem = f"cannot write there ({error.strerror or type(error).__name__})"
+    if problem:
+        raise BenchError(f"{option} {path}: {problem}")
+    return path
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:

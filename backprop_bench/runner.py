@@ -11,12 +11,14 @@
    memory (``ru_maxrss``) is its own and BLAS threads are capped at ``cores // jobs`` per
    worker. Every worker loads the dataset from the verified cache and prepares it with
    ``preprocessing.prepare`` -- the one shared path. Each finished fit is cached at once, so an
-   interrupted run resumes where it stopped. A model that raises (diverges, fails) becomes a
-   record with status "failed" and its one-line reason; the others go on.
+   interrupted run resumes where it stopped. A model that diverges becomes a record with
+   status "diverged" and its one-line reason; one that crashes, a record with status
+   "crashed" (not cached); the others go on either way.
 3. ``publish.write_results`` writes the records, environment, tables and plots.
 
-A record holds: ``model``, ``kind``, ``preset``, ``seed``, ``status`` ("ok", "failed",
-"skipped"), ``reason``; the data (``dataset``, ``dataset_fingerprint``, ``n_train``, ``n_test``,
+A record holds: ``model``, ``kind``, ``preset``, ``seed``, ``status`` ("ok", "diverged",
+"skipped", "crashed": see ``OK`` below), ``reason``; the data (``dataset``,
+``dataset_fingerprint``, ``n_train``, ``n_test``,
 ``subset_seed``, ``preprocessing``); ``hyperparameters`` (every estimator parameter);
 the measurements of ``fitting.fit_one``; ``peak_rss_mb`` (the worker's maximum resident set:
 interpreter, libraries, data and model) and ``data_rss_mb`` (its resident set just before the
@@ -50,9 +52,15 @@ from backprop_bench.models import (
     resolve,
     seeds_for,
 )
-from backprop_bench.records import RUNS_FOLDER, FitCache, fit_key
+from backprop_bench.records import RUNS_FOLDER, FitCache, check_output_folder, fit_key
 
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
+
+# A fit's status. "ok" and "diverged" are results (cached, shown in the tables); "skipped" means
+# an optional dependency is missing; "crashed" means the fit raised something unexpected or its
+# worker died: not a result, never cached, and the command that ran it exits with status 1.
+OK, DIVERGED, SKIPPED, CRASHED = "ok", "diverged", "skipped", "crashed"
+RESULTS = (OK, DIVERGED)
 DEFAULT_NETWORK = "mnist-seed"
 SUBSET_SEED = 0
 
@@ -214,13 +222,14 @@ def plan(
     if len(set(seeds)) != len(seeds):
         raise BenchError(f"seeds={seeds!r}: a seed is repeated")
     identity = dataset_identity(dataset, data_dir=data_dir, data_cache_dir=data_cache_dir)
+    n_train = _check_size("n_train", n_train, identity, dataset)
     data = DataRequest(
         dataset=dataset,
         fingerprint=identity.fingerprint,
-        n_train=_check_size("n_train", n_train, identity, dataset),
+        n_train=n_train,
         n_test=_check_size("n_test", n_test, identity, dataset),
         n_features=identity.n_features,
-        dtype=mirror_of(network).dtype,
+        dtype=mirror_of(network, n_train).dtype,
         data_dir=data_dir,
         data_cache_dir=data_cache_dir,
     )
@@ -228,7 +237,8 @@ def plan(
     tasks = []
     for spec in specs:
         for seed in seeds_for(spec, seeds):
-            hyperparameters = spec.hyperparameters(seed) if spec.unavailable() is None else {}
+            available = spec.unavailable() is None
+            hyperparameters = spec.hyperparameters(seed, n_train) if available else {}
             fit_identity = {
                 "kind": spec.kind,
                 "preset": spec.preset,
@@ -304,17 +314,20 @@ def _peak_rss_mb() -> float:
 def execute(task: FitTask, on_epoch: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Run one fit in this process and return its record (never raises for a model's error)."""
     from backprop_bench.fitting import fit_one
+    from nets.errors import DivergenceError
 
     record = _identity_fields(task)
-    experiment = task.data.prepare()
-    record["preprocessing"] = experiment.preprocessing
-    record["experiment_key"] = experiment.key
-    record["data_rss_mb"] = _rss_mb()
     try:
+        experiment = task.data.prepare()
+        record["preprocessing"] = experiment.preprocessing
+        record["experiment_key"] = experiment.key
+        record["data_rss_mb"] = _rss_mb()
         measured = fit_one(task.spec, experiment, task.seed, on_epoch=on_epoch)
-    except Exception as error:  # the model failed or diverged: keep the reason, not the run
-        return {**record, "status": "failed", "reason": _one_line(error)}
-    return {**record, **measured, "status": "ok", "reason": None}
+    except DivergenceError as error:  # a result: this model, these settings, this seed diverge
+        return {**record, "status": DIVERGED, "reason": _one_line(error)}
+    except Exception as error:  # a bug or a broken environment: not a result, never cached
+        return {**record, "status": CRASHED, "reason": _one_line(error)}
+    return {**record, **measured, "status": OK, "reason": None}
 
 
 _events: Any = None  # the worker's queue back to the parent (set by _start_worker)
@@ -385,13 +398,21 @@ def run(
         if found[task.key] is None and reason is not None:
             found[task.key] = {
                 **_identity_fields(task),
-                "status": "skipped",
+                "status": SKIPPED,
                 "reason": f"{task.spec.name} {reason}",
             }
     todo = sorted((t for t in plan.tasks if found[t.key] is None), key=lambda t: -t.cost)
-    skipped = sum(1 for record in found.values() if record and record["status"] == "skipped")
+    skipped = sum(1 for record in found.values() if record and record["status"] == SKIPPED)
     summary = RunSummary(records=[], cached=len(plan.tasks) - len(todo) - skipped, skipped=skipped)
-    emit({"event": "plan", "tasks": plan.tasks, "todo": todo, "cached": summary.cached})
+    emit(
+        {
+            "event": "plan",
+            "tasks": plan.tasks,
+            "todo": todo,
+            "cached": summary.cached,
+            "jobs": jobs if isolate else 1,
+        }
+    )
     if todo:
         session = _new_session(jobs if isolate else 1, command, len(todo))
         cache.put_session(session)
@@ -401,7 +422,7 @@ def run(
         try:
             for task, record in results:
                 record.update(session=session["id"], fitted_at=environment.now())
-                if record["status"] in ("ok", "failed"):  # a crashed worker is not cached
+                if record["status"] in RESULTS:  # a crash is retried by the next run
                     cache.put(record)
                 found[task.key] = record
                 summary.fitted += 1
@@ -478,7 +499,7 @@ def _run_isolated(todo: list[FitTask], jobs: int, emit: Callable[[Event], None])
             except Exception as error:  # the worker died (killed, out of memory)
                 record = {
                     **_identity_fields(task),
-                    "status": "crashed",
+                    "status": CRASHED,
                     "reason": f"worker process failed: {_one_line(error)}",
                 }
             yield task, record
@@ -553,6 +574,7 @@ def compare(
         data_dir=data_dir,
         data_cache_dir=data_cache_dir,
     )
+    check_output_folder(out_dir)
     cache = cache or FitCache(runs_cache_dir())
     if any(cache.get(task.key) is None for task in the_plan.tasks):
         _ensure_data(the_plan.data, fetch)

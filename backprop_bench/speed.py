@@ -47,6 +47,7 @@ from backprop_bench.errors import BenchError
 from backprop_bench.estimator import NetworkClassifier
 from backprop_bench.models import mirror_of
 from backprop_bench.preprocessing import Experiment
+from backprop_bench.records import atomic_write_text
 from baselines import make_baseline
 from nets.gradients import GRADIENTS
 from nets.network import Network
@@ -265,20 +266,11 @@ def speed_markdown(table: pd.DataFrame) -> str:
 def write_outputs(table: pd.DataFrame, header: list[str], out_dir: str) -> list[pathlib.Path]:
     """Write ``speed.csv`` and ``speed.md`` (header lines, then the table) into ``out_dir``."""
     folder = pathlib.Path(out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    contents = {
-        "speed.csv": table.to_csv(index=False),
-        "speed.md": "\n\n".join(["\n".join(f"{line}  " for line in header), speed_markdown(table)])
-        + "\n",
-    }
-    paths = []
-    for name, text in contents.items():
-        path = folder / name
-        temporary = path.with_name(f".{name}.tmp")
-        temporary.write_text(text)
-        os.replace(temporary, path)
-        paths.append(path)
-    return paths
+    markdown = "\n\n".join(["\n".join(f"{line}  " for line in header), speed_markdown(table)])
+    return [
+        atomic_write_text(folder / "speed.csv", table.to_csv(index=False)),
+        atomic_write_text(folder / "speed.md", markdown + "\n"),
+    ]
 
 
 def machine_line() -> str:

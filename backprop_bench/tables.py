@@ -3,9 +3,9 @@
 ``comparison(records)`` summarises each model over its seeds: mean, standard deviation (sample,
 ddof=1; blank for one seed), min and max test accuracy, the number of seeds that finished,
 median fit and predict seconds, the parameter count and the largest peak memory. A model that
-failed on every seed keeps its row, with status "failed" and the reason; one that failed on some
-seeds says so in ``note``. ``to_markdown`` renders it for GitHub under a header saying what was
-measured, on what data and machine.
+finished on no seed keeps its row, with its status ("diverged", "crashed", "skipped") and the
+reason; one that did not finish on some seeds says so in ``note``. ``to_markdown`` renders it
+for GitHub under a header saying what was measured, on what data and machine.
 """
 
 from __future__ import annotations
@@ -203,12 +203,14 @@ def _machine(sessions: Sequence[Mapping[str, Any]]) -> str:
         sorted({f"{b['internal_api']} {b['version']}" for b in env["blas"] if b.get("version")})
     )
     commit = env["git"]["commit"]
-    code = f"code {commit[:10]}{' (uncommitted code changes)' if env['git']['dirty'] else ''}"
+    code = "code outside git"
+    if commit:
+        code = f"code {commit[:10]}{' (uncommitted code changes)' if env['git']['dirty'] else ''}"
     jobs = sessions[-1]
     return (
         f"Machine: {env['cpu']}, {env['cores']} cores, {blas or 'BLAS unknown'}; "
         f"{jobs['jobs']} parallel fits x {jobs['blas_threads_per_job']} BLAS thread(s); "
-        f"{code if commit else 'code outside git'}; {env['date'][:10]}."
+        f"{code}; {env['date'][:10]}."
     )
 
 

@@ -39,6 +39,7 @@ from sklearn.metrics import log_loss
 from sklearn.neural_network import MLPClassifier
 
 from baselines.mirror import Mirror
+from nets.errors import DivergenceError
 
 STEP_SCALE = 0.25  # max of the sigmoid's derivative: see the module docstring
 
@@ -79,7 +80,7 @@ def fit_per_epoch(
     ``train_accuracy``, ``test_accuracy`` (``None`` without test data), ``train_cost`` (the
     mean log-loss of the epoch, ``mlp.loss_``), ``test_cost`` (mean log-loss on the test data)
     and ``seconds`` (the epoch's training time only). A non-finite loss stops training with an
-    ``ArithmeticError`` naming the epoch.
+    ``nets.errors.DivergenceError`` naming the epoch.
     """
     seed = mlp.random_state
     classes = np.unique(y)
@@ -93,7 +94,7 @@ def fit_per_epoch(
             mlp.partial_fit(X, y, classes=classes)
             seconds = time.perf_counter() - start
             if not np.isfinite(mlp.loss_):
-                raise ArithmeticError(
+                raise DivergenceError(
                     f"training diverged at epoch {epoch}: the loss is {mlp.loss_}; "
                     f"learning_rate_init={mlp.learning_rate_init:g} is too large"
                 )

@@ -18,6 +18,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from baselines.mirror import Mirror
+from nets.errors import DivergenceError
 
 
 def torch_available() -> bool:
@@ -176,7 +177,7 @@ class TorchNetworkClassifier(ClassifierMixin, BaseEstimator):
         if not np.isfinite(train_cost) or not all(
             bool(torch.isfinite(p).all()) for p in self.parameters_
         ):
-            raise ArithmeticError(
+            raise DivergenceError(
                 f"training diverged at epoch {epoch}: the cost is {train_cost}; "
                 f"learning_rate={self.learning_rate:g} is too large"
             )

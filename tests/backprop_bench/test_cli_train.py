@@ -108,3 +108,32 @@ def test_bad_input_is_one_line_and_exit_status_1(capsys, argv, message):
     assert err.count("\n") == 1 and message in err
     if argv[0] == "mnist-sead":
         assert all(name in err for name in [*PRESETS, "gradcheck"])
+
+
+@pytest.mark.parametrize(
+    ("preset", "n_train"),
+    [("xor", 3), ("blobs", 1199), pytest.param("mnist-seed", 59999, marks=pytest.mark.slow)],
+)
+def test_every_subset_size_just_under_the_full_size_trains(capsys, preset, n_train):
+    status, lines, err = _run(capsys, preset, "--n-train", str(n_train), "--epochs", "1")
+    assert status == 0, err
+    assert f"{n_train:,} train" in lines[1]
+    _final_accuracy(lines)
+
+
+def test_a_subset_smaller_than_the_class_count_is_refused_up_front(capsys):
+    status, lines, err = _run(capsys, "blobs", "--n-train", "2")
+    assert status == 1 and lines == []
+    assert err.strip() == (
+        "backprop-bench train: error: subset size 2 is smaller than the 3 classes it must hold"
+    )
+
+
+def test_save_into_an_unusable_folder_is_refused_before_training(capsys, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    status, lines, err = _run(capsys, "xor", "--save", str(blocker / "net"))
+    assert status == 1 and lines == []  # nothing trained
+    assert err.strip() == (
+        f"backprop-bench train: error: --save {blocker}: it is a file, not a folder"
+    )

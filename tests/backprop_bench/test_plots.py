@@ -30,7 +30,7 @@ RECORDS = [
     record("mlp", 0, 0.92),
     record("svc", None, 0.96, history=False),
     record("linear", None, 0.88, history=False),
-    record("broken", 0, None, history=False, status="failed"),
+    record("broken", 0, None, history=False, status="diverged"),
 ]
 
 
@@ -55,7 +55,7 @@ def test_without_a_network_the_two_best_models_are_shown(tmp_path):
 
 
 def test_records_without_finished_fits_still_give_figures(tmp_path):
-    failed = [record("broken", 0, None, history=False, status="failed")]
+    failed = [record("broken", 0, None, history=False, status="diverged")]
     plots.learning_curves(failed, tmp_path / "curves.png")
     plots.accuracy_vs_fit_time(failed, tmp_path / "time.png")
     assert (tmp_path / "curves.png").read_bytes().startswith(PNG)

@@ -85,6 +85,27 @@ def test_stratified_subset_rejects_impossible_sizes():
         stratified_subset(y, 2, seed=0)
 
 
+@pytest.mark.parametrize("left_out", [1, 2, 9])
+def test_a_subset_leaving_out_fewer_samples_than_classes_is_still_stratified(left_out):
+    # 59,999 of 60,000: too few left out for a stratified split of their own
+    y = np.repeat(np.arange(10), [30, 60, 30, 30, 30, 30, 30, 30, 30, 45])
+    chosen = stratified_subset(y, len(y) - left_out, seed=0)
+    assert len(chosen) == len(y) - left_out and np.all(np.diff(chosen) > 0)
+    lost = np.bincount(y, minlength=10) - np.bincount(y[chosen], minlength=10)
+    assert lost.max() == 1 and lost.sum() == left_out  # one sample from each of the largest
+    assert lost[1] == 1 and (left_out == 1 or lost[9] == 1)
+    assert np.array_equal(chosen, stratified_subset(y, len(y) - left_out, seed=0))
+
+
+def test_the_usual_stratified_subset_is_unchanged():
+    # sizes that leave a stratified remainder keep scikit-learn's split, so cached subsets hold
+    from sklearn.model_selection import train_test_split
+
+    y = np.repeat(np.arange(10), 50)
+    expected, _ = train_test_split(np.arange(500), train_size=480, stratify=y, random_state=4)
+    assert np.array_equal(stratified_subset(y, 480, seed=4), np.sort(expected))
+
+
 def test_prepare_is_identical_across_calls_and_read_only(digits):
     a = prepare(digits, n_train=500, n_test=100, subset_seed=1)
     b = prepare(digits, n_train=500, n_test=100, subset_seed=1)

@@ -6,13 +6,15 @@ import io
 import json
 import os
 import re
+import time
+import types
 
 import pytest
 
 from backprop_bench import runner
 from backprop_bench.errors import BenchError
 from backprop_bench.models import ModelSpec, resolve
-from backprop_bench.progress import FitProgress
+from backprop_bench.progress import FitProgress, duration, expected_wall_seconds
 from backprop_bench.records import FitCache
 
 SMALL = {"n_train": 300, "n_test": 120}
@@ -118,7 +120,7 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, cache):
     assert all(r["status"] == "ok" for r in resumed.summary.records)
 
 
-def test_a_diverging_model_is_a_failed_row_and_the_others_are_kept(tmp_path, cache):
+def test_a_diverging_model_is_a_diverged_row_and_the_others_are_kept(tmp_path, cache):
     network, mlp, linear = resolve(["mnist-seed", "mlp", "linear"], "mnist-seed")
     diverging_network = runner.with_params(
         network, "network-diverges", learning_rate=1e300, hidden_activation="relu"
@@ -128,16 +130,16 @@ def test_a_diverging_model_is_a_failed_row_and_the_others_are_kept(tmp_path, cac
         [diverging_network, diverging_mlp, linear], tmp_path / "out", cache, seeds=(0,)
     )
     records = by_model(result.summary.records)
-    failed = records[("network-diverges", 0)]
-    assert failed["status"] == "failed"
-    assert failed["reason"].startswith("DivergenceError: training diverged at epoch 1")
-    assert "\n" not in failed["reason"]
-    assert records[("mlp-diverges", 0)]["status"] == "failed"
+    diverged = records[("network-diverges", 0)]
+    assert diverged["status"] == "diverged"
+    assert diverged["reason"].startswith("DivergenceError: training diverged at epoch 1")
+    assert "\n" not in diverged["reason"]
+    assert records[("mlp-diverges", 0)]["status"] == "diverged"
     assert "diverged" in records[("mlp-diverges", 0)]["reason"]
     assert records[("linear", None)]["status"] == "ok"
     table = (tmp_path / "out" / "comparison.md").read_text()
-    assert "| network-diverges | failed" in table and "DivergenceError" in table
-    # a failure is a result: cached, not refitted
+    assert "| network-diverges | diverged" in table and "DivergenceError" in table
+    # a divergence is a result: cached, not refitted
     again = small_compare(
         [diverging_network, diverging_mlp, linear], tmp_path / "out", cache, seeds=(0,)
     )
@@ -224,9 +226,48 @@ def test_off_a_terminal_progress_is_a_line_per_finished_fit(tmp_path, cache):
     progress.close()
     lines = stream.getvalue().splitlines()
     assert lines[0] == "backprop-bench: 3 fits to run, 0 taken from the cache"
+    # the plan: each fit with its estimated time, longest first, then the expected total
+    planned = sorted(line.split(": ")[1].strip() for line in lines[1:4])
+    assert planned == ["linear", "net seed 0", "net seed 1"]
+    assert all(re.fullmatch(r"backprop-bench:   .+: about .+", line) for line in lines[1:4])
+    assert lines[4].startswith("backprop-bench: expected wall time about ")
+    lines = [lines[0], *lines[5:]]
     assert len(lines) == 4 and "\r" not in stream.getvalue()
     done = sorted(line.split(": ", 2)[2] for line in lines[1:])
     assert [line.split(":")[0] for line in done] == ["linear", "net seed 0", "net seed 1"]
     assert all(re.fullmatch(r".*: test accuracy 0\.\d{4}, fit \d+\.\d s", line) for line in done)
     counts = sorted(line.split(": ")[1] for line in lines[1:])
     assert counts == [f"fit {k}/3 done" for k in (1, 2, 3)]
+
+
+def test_off_a_terminal_a_line_says_what_is_running_when_nothing_else_was_said():
+    task = types.SimpleNamespace(
+        key="k", seed=None, cost=700.0, spec=types.SimpleNamespace(name="svc")
+    )
+    stream = io.StringIO()
+    progress = FitProgress(stream, heartbeat=0.2)
+    progress({"event": "plan", "tasks": [task], "todo": [task], "cached": 0, "jobs": 2})
+    progress({"event": "start", "key": "k"})
+    time.sleep(0.7)
+    progress.close()
+    lines = stream.getvalue().splitlines()
+    assert lines[:3] == [
+        "backprop-bench: 1 fits to run, 0 taken from the cache",
+        "backprop-bench:   svc: about 11 min 40 s",
+        "backprop-bench: expected wall time about 11 min 40 s with 2 fit(s) at a time "
+        "(estimates from this project's 2-core machine; yours may differ)",
+    ]
+    running = lines[3:]
+    assert 2 <= len(running) <= 4
+    assert all(
+        re.fullmatch(r"backprop-bench: running: svc \(for under 1 s\); 0/1 fits done", line)
+        for line in running
+    )
+
+
+def test_the_expected_wall_time_schedules_the_longest_fits_first():
+    assert expected_wall_seconds([700, 500, 20, 20, 20], jobs=2) == 700
+    assert expected_wall_seconds([10, 10, 10], jobs=1) == 30
+    assert expected_wall_seconds([10, 10, 10], jobs=2) == 20
+    assert duration(0.3) == "under 1 s" and duration(75) == "1 min 15 s"
+    assert duration(4000) == "1 h 6 min"

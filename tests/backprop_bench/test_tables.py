@@ -28,9 +28,9 @@ RECORDS = [
     fit("net", 1, 0.95, fit_seconds=4.0),
     fit("net", 2, 0.93, fit_seconds=9.0),
     fit("svc", None, 0.97, fit_seconds=0.5),
-    fit("mlp", 0, None, status="failed", reason="ArithmeticError: training diverged at epoch 1"),
+    fit("mlp", 0, None, status="diverged", reason="DivergenceError: training diverged at epoch 1"),
     fit("mlp", 1, 0.90),
-    fit("broken", 0, None, status="failed", reason="DivergenceError: diverged at epoch 3"),
+    fit("broken", 0, None, status="diverged", reason="DivergenceError: diverged at epoch 3"),
     fit("torch-mlp", 0, None, status="skipped", reason="torch-mlp needs the optional 'torch'"),
 ]
 
@@ -63,14 +63,14 @@ def test_one_seed_has_no_standard_deviation():
 def test_failed_and_skipped_models_keep_their_rows_with_the_reason():
     table = tables.comparison(RECORDS).set_index("model")
     broken = table.loc["broken"]
-    assert broken["status"] == "failed" and broken["n_seeds"] == 0
+    assert broken["status"] == "diverged" and broken["n_seeds"] == 0
     assert broken["note"] == "DivergenceError: diverged at epoch 3"
     assert pd.isna(broken["test_accuracy_mean"])
     assert table.loc["torch-mlp", "status"] == "skipped"
     # a model that failed on some seeds only: the others count, and the note says so
     mlp = table.loc["mlp"]
     assert mlp["status"] == "ok" and mlp["n_seeds"] == 1 and mlp["test_accuracy_mean"] == 0.90
-    assert mlp["note"] == "1 of 2 fits failed: ArithmeticError: training diverged at epoch 1"
+    assert mlp["note"] == "1 of 2 fits diverged: DivergenceError: training diverged at epoch 1"
 
 
 def test_markdown_reads_as_a_github_table_under_its_header():
@@ -122,7 +122,7 @@ def test_learning_curves_has_a_row_per_epoch_of_finished_fits():
         for e in (1, 2, 3)
     ]  # fmt: skip
     records = [fit("net", 0, 0.4, history=history), fit("svc", None, 0.9)]
-    records.append(fit("net", 1, None, status="failed", reason="x", history=history))
+    records.append(fit("net", 1, None, status="diverged", reason="x", history=history))
     curves = tables.learning_curves(records)
     assert list(curves.columns) == tables.CURVE_COLUMNS
     assert list(curves["epoch"]) == [1, 2, 3] and set(curves["seed"]) == {0}

@@ -38,9 +38,11 @@ def test_summary_says_when_the_seed_barely_matters_and_names_failures():
     records = [
         fit("net", 0, 0.950, kind="network", dataset="digits"),
         fit("net", 1, 0.952, kind="network", dataset="digits"),
-        fit("mlp", 0, None, status="failed", reason="ArithmeticError: diverged", dataset="digits"),
+        fit(
+            "mlp", 0, None, status="diverged", reason="DivergenceError: diverged", dataset="digits"
+        ),
     ]
     text = summary(records)
     assert "its seed barely matters" in text and "0.2 points apart" in text
-    assert "`mlp` failed: ArithmeticError: diverged." in text
+    assert "`mlp` diverged: DivergenceError: diverged." in text
     assert "seed 000 reported" not in text  # not MNIST

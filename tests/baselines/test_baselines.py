@@ -14,6 +14,7 @@ from sklearn.neural_network import MLPClassifier
 import baselines
 from baselines import BASELINES, Mirror, MissingDependency, fit_per_epoch, make_baseline, registry
 from baselines import mlp as mlp_module
+from nets.errors import DivergenceError
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +140,7 @@ def test_fit_per_epoch_stops_on_divergence(digits):
     mlp = make_baseline("mlp", Mirror(epochs=3), 0).set_params(learning_rate_init=1e300)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        with pytest.raises(ArithmeticError, match="diverged at epoch 1"):
+        with pytest.raises(DivergenceError, match="diverged at epoch 1"):
             fit_per_epoch(mlp, X, y)
 
 
