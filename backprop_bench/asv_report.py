@@ -40,7 +40,7 @@ from backprop_bench.records import atomic_write_text
 ROUTINE_BENCHMARK = "gradients.GradientRoutines.time_gradient"
 """The asv name of the gradient-routine timing: params (routine, batch_size, width)."""
 
-ROUTINE_ORDER = ("loop", "per_sample", "vectorised", "numerical")
+ROUTINE_ORDER = ("loop", "per_unit", "per_sample", "vectorised", "numerical")
 """Order of routines in tables and plots (slowest idea first); unknown names follow."""
 
 REFERENCE_ROUTINE = "vectorised"

@@ -127,10 +127,10 @@ def add_train(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train",
         help="train the network on one of the source's experiments (or check its gradient)",
-        description="Train a preset (mnist-seed, blobs, xor) and print seed 000's per-epoch "
+        description="Train a preset (mnist-000, blobs, xor) and print article 000's per-epoch "
         "table, or run `train gradcheck` to compare backprop with central differences.",
     )
-    parser.add_argument("preset", metavar="PRESET", help="mnist-seed, blobs, xor or gradcheck")
+    parser.add_argument("preset", metavar="PRESET", help="mnist-000, blobs, xor or gradcheck")
     parser.add_argument(
         "--seed", type=int, help="seed of the initial weights and shuffles (default: the preset's)"
     )
@@ -245,9 +245,10 @@ def add_speed(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "speed",
         help="time the network against scikit-learn's MLPClassifier, and its gradient routines",
-        description="Side by side in one process: 20 epochs of mnist-seed against "
-        "MLPClassifier with the same architecture, and per_sample against vectorised "
-        "gradients at batch 50. Medians over the repeats.",
+        description="Side by side in one process: 20 epochs of mnist-000 against "
+        "MLPClassifier with the same architecture, and each rung of the gradient (loop, "
+        "per_unit, per_sample, vectorised) against the next at batch 50. Medians of the "
+        "repeats' ratios, with their spread.",
     )
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats (default 3)")
     parser.add_argument("--epochs", type=int, help="epochs per fit (default: the preset's 20)")
@@ -290,7 +291,7 @@ def run_speed(args: argparse.Namespace) -> int:
         comparisons = speed.time_training(
             data, epochs=args.epochs, repeats=args.repeats, progress=progress
         )
-        comparisons.append(speed.time_routines(repeats=max(args.repeats, 5), progress=progress))
+        comparisons += speed.time_rungs(repeats=max(args.repeats, 5), progress=progress)
     table = speed.speed_table(comparisons)
     print(speed.speed_markdown(table))
     if args.out:
@@ -301,7 +302,7 @@ def run_speed(args: argparse.Namespace) -> int:
 
 # --- compare, reproduce, report ---------------------------------------------------------------
 
-REPRODUCE_MODELS = ("mnist-seed", "svc-seed", "svc", "mlp", "linear")
+REPRODUCE_MODELS = ("mnist-000", "svc-000", "svc", "mlp", "linear")
 ASV_RESULTS = ".asv/results"
 
 
@@ -347,8 +348,8 @@ def add_compare(subparsers: argparse._SubParsersAction) -> None:
         "--models",
         default=",".join(REPRODUCE_MODELS),
         metavar="LIST",
-        help="comma-separated model names: network presets (mnist-seed) and baselines "
-        "(svc-seed, svc, mlp, linear, torch-mlp); default %(default)s",
+        help="comma-separated model names: network presets (mnist-000) and baselines "
+        "(svc-000, svc, mlp, linear, torch-mlp); default %(default)s",
     )
     parser.add_argument("--n-train", type=int, help="stratified training subset (default: all)")
     parser.add_argument("--n-test", type=int, help="stratified test subset (default: all)")
@@ -362,7 +363,7 @@ def add_compare(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--network",
-        default="mnist-seed",
+        default="mnist-000",
         help="the preset the baselines mirror (default %(default)s)",
     )
     _add_run_options(
@@ -395,9 +396,9 @@ def run_compare(args: argparse.Namespace) -> int:
 def add_reproduce(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "reproduce",
-        help="seed 000's comparison on full MNIST, written to results/mnist/",
-        description="The network (mnist-seed) and the MLP over seeds 0-4, seed 000's SVC "
-        "(svc-seed), today's SVC and logistic regression once, on all of MNIST: "
+        help="article 000's comparison on full MNIST, written to results/mnist/",
+        description="The network (mnist-000) and the MLP over seeds 0-4, article 000's SVC "
+        "(svc-000), today's SVC and logistic regression once, on all of MNIST: "
         f"`compare --dataset mnist --models {','.join(REPRODUCE_MODELS)} --seeds 0-4`.",
     )
     _add_run_options(parser, "results folder (default results/mnist)")
@@ -412,7 +413,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
         n_train=None,
         n_test=None,
         seeds=[0, 1, 2, 3, 4],
-        network="mnist-seed",
+        network="mnist-000",
         out=args.out or "results/mnist",
     )
 

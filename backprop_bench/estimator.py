@@ -8,7 +8,7 @@ tools as the scikit-learn baselines. It adds nothing to the mathematics: fit bui
 Output layer (the one choice the wrapper makes):
 
 - two classes with a sigmoid output: ONE sigmoid unit whose activation is P(classes_[1]) —
-  what scikit-learn's MLPClassifier does, and what seed 003's XOR network [2, 2, 2, 1] has;
+  what scikit-learn's MLPClassifier does, and what article 003's XOR network [2, 2, 2, 1] has;
 - otherwise one unit per class (softmax needs at least two units; MNIST has ten).
 
 ``predict_proba`` must give rows that sum to one. Softmax outputs already do; independent
@@ -62,7 +62,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
     ``n_outputs`` = 1 for two classes and a sigmoid output, else the number of classes (see
     the module docstring). Training is ``nets.training.train``: mini-batch gradient descent,
     with the gradient summed over the batch (``reduction="sum"``, the source's convention) or
-    averaged (``"mean"``). The defaults are seed 000's MNIST experiment.
+    averaged (``"mean"``). The defaults are article 000's MNIST experiment.
 
     Parameters
     ----------

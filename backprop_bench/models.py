@@ -1,6 +1,6 @@
 """The models a comparison runs, by name: the network presets and the baselines.
 
-A model name is either a network preset of ``nets.presets.PRESETS`` (``mnist-seed``: the
+A model name is either a network preset of ``nets.presets.PRESETS`` (``mnist-000``: the
 network itself, trained by ``NetworkClassifier.from_preset``, exactly as ``backprop-bench train``
 does) or a baseline of ``baselines.BASELINES``, configured by ``mirror_of(preset)`` from the
 network it is compared with. ``ModelSpec`` is one such model, with optional parameter overrides
@@ -170,11 +170,11 @@ def estimated_cost(spec: ModelSpec, n_train: int, n_features: int, n_test: int =
     """A rough fit-and-predict time in seconds on one core, for scheduling the longest first.
 
     Kernel SVMs fit in time growing with the square of the training set and predict in time
-    growing with training x test size (svc-seed on full MNIST: 495 s to fit, 181 s to predict
+    growing with training x test size (svc-000 on full MNIST: 495 s to fit, 181 s to predict
     its test set); logistic regression took 45 s; the networks scale with epochs x samples.
     """
     kind, scale = spec.kind, n_features / 784
-    if kind in ("svc", "svc-seed"):
+    if kind in ("svc", "svc-000"):
         return scale * (1.4e-7 * n_train**2 + 3e-7 * n_train * (n_test + 2000))
     if kind == "linear":
         return scale * 7.5e-4 * n_train

@@ -26,8 +26,8 @@ RUNS = "runs.jsonl"
 ENVIRONMENT = "environment.json"
 MAIN_PLOT = "learning_curves.png"
 
-# Figures seed 000 reports (shared/seeds/000_*): not results of this suite, context for them.
-REPORTED = {("mnist", "mnist-seed"): 0.9451, ("mnist", "svc-seed"): 0.9446}
+# Figures article 000 reports (shared/seeds/000_*): not results of this suite, context for them.
+REPORTED = {("mnist", "mnist-000"): 0.9451, ("mnist", "svc-000"): 0.9446}
 
 
 def write_results(
@@ -157,7 +157,7 @@ def summary_markdown(
         if name == dataset and model in set(done["model"])
     ]
     if reported and records[0]["n_train"] == 60000:
-        sentences.append(f"For reference, seed 000 reported {' and '.join(reported)}.")
+        sentences.append(f"For reference, article 000 reported {' and '.join(reported)}.")
     failed = table[table["status"] != "ok"]
     for _, row in failed.iterrows():
         sentences.append(f"`{row['model']}` {row['status']}: {row['note']}.")

@@ -61,7 +61,7 @@ DEFAULT_SEEDS = (0, 1, 2, 3, 4)
 # worker died: not a result, never cached, and the command that ran it exits with status 1.
 OK, DIVERGED, SKIPPED, CRASHED = "ok", "diverged", "skipped", "crashed"
 RESULTS = (OK, DIVERGED)
-DEFAULT_NETWORK = "mnist-seed"
+DEFAULT_NETWORK = "mnist-000"
 SUBSET_SEED = 0
 
 Event = dict[str, Any]

@@ -1,7 +1,5 @@
-"""What ``backprop-bench speed`` measures: the network against scikit-learn, side by side.
-
-Two comparisons, each timed in the same process on the same machine, with the median of the
-repeats reported:
+"""What ``backprop-bench speed`` measures: the network against scikit-learn, and what each step
+of vectorising its gradient buys, each timed side by side in one process.
 
 1. Training. ``NetworkClassifier.from_preset(preset)`` fitted for ``epochs`` epochs against
    the comparison's ``mlp`` baseline: scikit-learn's ``MLPClassifier`` with the same
@@ -9,23 +7,22 @@ repeats reported:
    early stopping, every epoch run). Both get the same float64 arrays. The network's
    time is the wall time of ``fit`` INCLUDING its per-epoch evaluation (a forward pass over the
    training and the test set after every epoch, which is what ``train`` prints); its
-   training-only time (the sum of the epochs' own seconds) is reported on a second row. The
-   MLP evaluates nothing between epochs beyond its own running loss. Runs alternate (network,
-   MLP, network, MLP, ...) so a slow patch on a shared machine hits both.
-2. Gradient routines. ``per_sample`` against ``vectorised`` on the preset's network at batch 50:
-   seconds per sample, timeit-style (``timeit.Timer.autorange`` chooses each loop count, then
-   ``repeats`` repeats, the two routines alternating so that a slow patch of a shared machine
-   hits both). The inputs are random numbers in [0, 1): the arithmetic does not depend on
-   the values.
+   training-only time (the sum of the epochs' own seconds) is reported on a second row, the
+   like-for-like one: the MLP evaluates nothing between epochs beyond its own running loss.
+2. The rungs of the gradient (``nets.gradients.RUNGS``: loop, per_unit, per_sample,
+   vectorised), each against the next, on the preset's network at batch 50: seconds per
+   sample, timeit-style (``timeit.Timer.autorange`` chooses each loop count, then ``repeats``
+   repeats). The inputs are random numbers in [0, 1): the arithmetic does not depend on them.
 
-The training target (network <= 0.40 x MLPClassifier) is checked on both network rows: the
-like-for-like one (training only: MLPClassifier evaluates nothing between epochs) and the one
-that includes the network's per-epoch evaluation.
+In both, the contestants alternate within every repeat (a, b, a, b, ...), so a slow patch of a
+shared machine hits both; each ratio is the median of the repeats' own ratios, with their
+smallest and largest as its spread.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import pathlib
 import platform
@@ -49,28 +46,25 @@ from backprop_bench.models import mirror_of
 from backprop_bench.preprocessing import Experiment
 from backprop_bench.records import atomic_write_text
 from baselines import make_baseline
-from nets.gradients import GRADIENTS
+from nets.gradients import GRADIENTS, RUNGS
 from nets.network import Network
 from nets.presets import PRESETS
 
-PRESET = "mnist-seed"
-TRAINING_TARGET = 0.40  # network time / MLP time
-ROUTINE_TARGET = 20.0  # per_sample time / vectorised time, per sample
+PRESET = "mnist-000"
 ROUTINE_BATCH = 50
 
 Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
-class Comparison:
-    """Two sets of timings (seconds, one per repeat) and the ratio of their medians ``a / b``."""
+class SideBySide:
+    """Two sets of timings taken alternately (seconds, one per repeat): ``a`` against ``b``."""
 
     measurement: str
     a: str
     a_times: tuple[float, ...]
     b: str
     b_times: tuple[float, ...]
-    target: str  # e.g. "<= 0.40", or "-" for none
 
     @property
     def a_seconds(self) -> float:
@@ -81,16 +75,14 @@ class Comparison:
         return statistics.median(self.b_times)
 
     @property
-    def ratio(self) -> float:
-        return self.a_seconds / self.b_seconds
+    def ratios(self) -> tuple[float, ...]:
+        """a / b within each repeat (the two were timed back to back)."""
+        return tuple(a / b for a, b in zip(self.a_times, self.b_times, strict=True))
 
     @property
-    def met(self) -> bool | None:
-        """Whether the ratio meets the target; None when there is none."""
-        if self.target == "-":
-            return None
-        operator, bound = self.target.split()
-        return self.ratio <= float(bound) if operator == "<=" else self.ratio >= float(bound)
+    def ratio(self) -> float:
+        """The median of the repeats' ratios."""
+        return statistics.median(self.ratios)
 
 
 def comparison_mlp(preset: str, *, epochs: int | None, seed: int | None) -> MLPClassifier:
@@ -140,7 +132,7 @@ def time_training(
     repeats: int = 3,
     seed: int | None = None,
     progress: Progress | None = None,
-) -> list[Comparison]:
+) -> list[SideBySide]:
     """Time the preset's network against the mirroring MLPClassifier on ``experiment``."""
     network = NetworkClassifier.from_preset(preset, random_state=seed)
     if epochs is not None:
@@ -167,78 +159,74 @@ def time_training(
         f"step {mlp.learning_rate_init:g}"
     )
     return [
-        Comparison(
-            what,
-            f"network {preset}, incl. per-epoch evaluation on train and test",
-            tuple(walls),
-            mlp_name,
-            tuple(mlps),
-            f"<= {TRAINING_TARGET:.2f}",
-        ),
-        Comparison(
+        SideBySide(
             what,
             f"network {preset}, training only (no evaluation)",
             tuple(trains),
             mlp_name,
             tuple(mlps),
-            f"<= {TRAINING_TARGET:.2f}",
+        ),
+        SideBySide(
+            what,
+            f"network {preset}, incl. per-epoch evaluation on train and test",
+            tuple(walls),
+            mlp_name,
+            tuple(mlps),
         ),
     ]
 
 
-def time_routines(
+def time_rungs(
     preset: str = PRESET,
     *,
     batch_size: int = ROUTINE_BATCH,
     repeats: int = 5,
     seed: int = 0,
+    rungs: tuple[str, ...] = RUNGS,
     progress: Progress | None = None,
-) -> Comparison:
-    """Seconds per sample of the per_sample and vectorised gradient routines, one batch."""
+) -> list[SideBySide]:
+    """Seconds per sample of each gradient routine of ``rungs`` on one batch, all timed in
+    turn within every repeat; one ``SideBySide`` per rung against the next."""
     settings = dict(PRESETS[preset].network)
     sizes = settings.pop("sizes")
     rng = np.random.default_rng(seed)
     network = Network(sizes, **settings, seed=rng)
     X = rng.random((batch_size, sizes[0])).astype(network.dtype)
     Y = np.eye(sizes[-1], dtype=network.dtype)[rng.integers(0, sizes[-1], size=batch_size)]
-    names = ("per_sample", "vectorised")
     timers = {
-        name: timeit.Timer(lambda routine=GRADIENTS[name]: routine(network, X, Y)) for name in names
+        name: timeit.Timer(lambda routine=GRADIENTS[name]: routine(network, X, Y)) for name in rungs
     }
     numbers = {name: timer.autorange()[0] for name, timer in timers.items()}
-    seconds_per_sample: dict[str, list[float]] = {name: [] for name in names}
-    for _ in range(repeats):  # alternating, so that both see the same machine
-        for name in names:
+    seconds_per_sample: dict[str, list[float]] = {name: [] for name in rungs}
+    for _ in range(repeats):  # in turn, so that all see the same machine
+        for name in rungs:
             seconds = timers[name].timeit(numbers[name])
             seconds_per_sample[name].append(seconds / numbers[name] / batch_size)
     if progress:
-        for name in names:
+        for name in rungs:
             median = statistics.median(seconds_per_sample[name])
             progress(f"gradient routine {name}: {median * 1e6:.2f} us per sample (median)")
-    return Comparison(
-        f"gradient, seconds per sample, batch {batch_size}, {list(sizes)} {network.dtype}",
-        "per_sample",
-        tuple(seconds_per_sample["per_sample"]),
-        "vectorised",
-        tuple(seconds_per_sample["vectorised"]),
-        f">= {ROUTINE_TARGET:g}",
-    )
+    what = f"gradient, seconds per sample, batch {batch_size}, {list(sizes)} {network.dtype}"
+    return [
+        SideBySide(
+            what, slow, tuple(seconds_per_sample[slow]), fast, tuple(seconds_per_sample[fast])
+        )
+        for slow, fast in itertools.pairwise(rungs)
+    ]
 
 
-def speed_table(comparisons: list[Comparison]) -> pd.DataFrame:
-    """One row per comparison: the two medians (and minima), the ratio of medians, the target."""
+def speed_table(comparisons: list[SideBySide]) -> pd.DataFrame:
+    """One row per comparison: the two medians, the median ratio and its spread over repeats."""
     return pd.DataFrame(
         {
             "measurement": [c.measurement for c in comparisons],
             "a": [c.a for c in comparisons],
             "a median (s)": [c.a_seconds for c in comparisons],
-            "a min (s)": [min(c.a_times) for c in comparisons],
             "b": [c.b for c in comparisons],
             "b median (s)": [c.b_seconds for c in comparisons],
-            "b min (s)": [min(c.b_times) for c in comparisons],
             "ratio a/b": [round(c.ratio, 3) for c in comparisons],
-            "target": [c.target for c in comparisons],
-            "met": ["-" if c.met is None else ("yes" if c.met else "no") for c in comparisons],
+            "ratio min": [round(min(c.ratios), 3) for c in comparisons],
+            "ratio max": [round(max(c.ratios), 3) for c in comparisons],
             "repeats": [len(c.a_times) for c in comparisons],
         }
     )

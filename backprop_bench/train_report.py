@@ -35,7 +35,7 @@ def epoch_header() -> str:
 def row_interval(epochs: int, max_rows: int = 20) -> int:
     """Print every k-th epoch so a run shows at most about ``max_rows`` rows (k = 1 up to 20).
 
-    Seed 000's 20 epochs are all shown; the toy presets' thousands of full-batch steps are not.
+    Article 000's 20 epochs are all shown; the toy presets' thousands of full-batch steps are not.
     """
     return max(1, -(-epochs // max_rows))
 
@@ -57,8 +57,8 @@ def epoch_row(record: Mapping[str, object]) -> str:
 # --- gradient check ------------------------------------------------------------------------
 
 #: The gradient check's small networks: each preset's activations, cost and initialiser, with
-#: mnist-seed's [784, 30, 30, 10] shrunk so central differences over every parameter are quick.
-GRADCHECK_SIZES = {"mnist-seed": [6, 5, 4, 3], "blobs": [2, 3, 3], "xor": [2, 2, 2, 1]}
+#: mnist-000's [784, 30, 30, 10] shrunk so central differences over every parameter are quick.
+GRADCHECK_SIZES = {"mnist-000": [6, 5, 4, 3], "blobs": [2, 3, 3], "xor": [2, 2, 2, 1]}
 GRADCHECK_BATCH = 8
 GRADCHECK_TOLERANCE = 1e-6
 

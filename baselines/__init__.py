@@ -1,7 +1,7 @@
 """baselines: scikit-learn (and optional PyTorch) models configured to mirror the network.
 
 ``make_baseline(name, mirror, seed)`` returns an unfitted estimator for each name in
-``BASELINES``: ``svc-seed`` (seed 000's SVC), ``svc`` (today's SVC), ``mlp`` (MLPClassifier
+``BASELINES``: ``svc-000`` (article 000's SVC), ``svc`` (today's SVC), ``mlp`` (MLPClassifier
 mirroring the network), ``linear`` (logistic regression, the floor) and ``torch-mlp`` (the same
 network in PyTorch, optional). ``Mirror`` holds the network settings they copy. Each module's
 docstring says what is mirrored and where it cannot be.

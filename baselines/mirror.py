@@ -19,7 +19,7 @@ DTYPES = ("float64", "float32")
 class Mirror:
     """The network's settings, as the baselines read them.
 
-    ``learning_rate`` is the network's step with its ``reduction``: with ``"sum"`` (seed 000) the
+    ``learning_rate`` is the network's step with its ``reduction``: with ``"sum"`` (article 000) the
     update is ``learning_rate * sum of per-sample gradients`` over a batch, with ``"mean"`` it is
     ``learning_rate * mean``. ``mean_learning_rate`` converts the first into the second.
     """
@@ -57,6 +57,6 @@ class Mirror:
     def mean_learning_rate(self) -> float:
         """The step on the batch-mean gradient that equals the network's step.
 
-        Seed 000 sums over a batch of 50 with step 0.1: that is a step of 5.0 on the mean.
+        Article 000 sums over a batch of 50 with step 0.1: that is a step of 5.0 on the mean.
         """
         return self.learning_rate * (self.batch_size if self.reduction == "sum" else 1)

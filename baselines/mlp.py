@@ -8,15 +8,15 @@ a reshuffle every epoch.
 Where it cannot mirror:
 
 - Output and cost. ``MLPClassifier`` always ends in softmax with log-loss for more than two
-  classes; the network (seed 000) ends in sigmoids with the quadratic cost.
-- Gradient reduction. scikit-learn averages the gradient over the batch; seed 000 sums it. The
+  classes; the network (article 000) ends in sigmoids with the quadratic cost.
+- Gradient reduction. scikit-learn averages the gradient over the batch; article 000 sums it. The
   network's summed step ``eta = 0.1`` over a batch of 50 is a step of 5.0 on the mean
   (``Mirror.mean_learning_rate``).
 - The step itself. A mean step of 5.0 is "equivalent" only for the same cost. With the
   quadratic cost the output error is ``(a - y) * a * (1 - a)``, and ``a * (1 - a) <= 1/4``; with
   log-loss it is ``a - y``, up to four times larger and undamped where the sigmoid saturates. So
   ``STEP_SCALE`` (1/4) scales the mean step: ``learning_rate_init = 5.0 / 4 = 1.25`` for
-  seed 000's settings. Measured on full MNIST (20 epochs, seeds 0 and 1, this suite's
+  article 000's settings. Measured on full MNIST (20 epochs, seeds 0 and 1, this suite's
   preprocessing): the literal 5.0 does not diverge but is noisy (test accuracy swings by up to
   0.9 points between epochs) and ends at 0.957 / 0.958; 1.25 ends at 0.965 / 0.963 and 0.5 at
   0.963 / 0.964. A smaller step does no better, so the scaled step is the mirror.

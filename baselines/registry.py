@@ -9,7 +9,7 @@ from typing import Any
 from baselines.linear import make_linear
 from baselines.mirror import Mirror
 from baselines.mlp import make_mlp
-from baselines.svm import make_svc, make_svc_seed
+from baselines.svm import make_svc, make_svc_000
 from baselines.torch_mlp import make_torch_mlp, torch_available
 
 
@@ -41,7 +41,7 @@ BASELINES: dict[str, Baseline] = {
     baseline.name: baseline
     for baseline in (
         Baseline(
-            "svc-seed", make_svc_seed, "SVC, RBF, gamma='auto' (seed 000's svm.SVC())", True, False
+            "svc-000", make_svc_000, "SVC, RBF, gamma='auto' (article 000's svm.SVC())", True, False
         ),
         Baseline("svc", make_svc, "SVC, RBF, gamma='scale' (today's default)", True, False),
         Baseline("mlp", make_mlp, "scikit-learn MLPClassifier mirroring the network", False, True),

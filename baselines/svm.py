@@ -1,8 +1,8 @@
-"""Support vector classifiers with an RBF kernel: seed 000's ``svm.SVC()`` and today's default.
+"""Support vector classifiers with an RBF kernel: article 000's ``svm.SVC()`` and today's default.
 
-``svc-seed`` is ``SVC()`` as it was when seed 000 was written: RBF kernel, C=1 and
+``svc-000`` is ``SVC()`` as it was when article 000 was written: RBF kernel, C=1 and
 ``gamma = 1 / n_features`` (scikit-learn's ``gamma="auto"``, the default until 0.22). It
-reproduces seed 000's 0.9446 on the canonical MNIST split. ``svc`` is ``SVC()`` with today's
+reproduces article 000's 0.9446 on the canonical MNIST split. ``svc`` is ``SVC()`` with today's
 default ``gamma="scale"`` (``1 / (n_features * X.var())``). Neither depends on a seed: libsvm's
 solver is deterministic (the seed would only matter for ``probability=True``), so a comparison
 fits each once.
@@ -11,7 +11,7 @@ Neither mirrors the network -- an SVM has no layers, batches or epochs -- so the
 accepted for a uniform signature and ignored.
 
 ``cache_size`` is libsvm's kernel cache in MB: it changes speed, never the result. A larger one
-does not help here. On full MNIST (60,000 x 784, /255), ``svc-seed`` fitted twice side by side
+does not help here. On full MNIST (60,000 x 784, /255), ``svc-000`` fitted twice side by side
 on two busy cores took 1,112 s with 200 MB and 1,097 s with 2,000 MB: the same 19,626 support
 vectors, the same 0.9446, and both processes peaked near 710 MB, so the bigger cache was barely
 used (libsvm caches kernel columns of its shrinking active set only). ``CACHE_SIZE_MB`` stays at
@@ -22,11 +22,11 @@ Timed alone on this project's 2-core machine (one core, nothing else heavy runni
 =========  ===============  =======  =========================  =============
 model      support vectors  fit      predict (10,000 images)    test accuracy
 =========  ===============  =======  =========================  =============
-svc-seed   19,626           495 s    181 s                      0.9446
+svc-000   19,626           495 s    181 s                      0.9446
 svc        12,336           297 s    135 s                      0.9792
 =========  ===============  =======  =========================  =============
 
-``svc-seed`` is the longest fit of a comparison by far: with its prediction it takes about
+``svc-000`` is the longest fit of a comparison by far: with its prediction it takes about
 12 minutes on one core, whatever else runs beside it.
 """
 
@@ -39,8 +39,8 @@ from baselines.mirror import Mirror
 CACHE_SIZE_MB = 200  # libsvm's default: a larger cache measured no faster (see above)
 
 
-def make_svc_seed(mirror: Mirror, seed: int | None = None) -> SVC:
-    """Seed 000's ``svm.SVC()``: RBF kernel, C=1, ``gamma="auto"`` (1 / n_features)."""
+def make_svc_000(mirror: Mirror, seed: int | None = None) -> SVC:
+    """Article 000's ``svm.SVC()``: RBF kernel, C=1, ``gamma="auto"`` (1 / n_features)."""
     return SVC(kernel="rbf", C=1.0, gamma="auto", cache_size=CACHE_SIZE_MB)
 
 

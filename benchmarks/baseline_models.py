@@ -1,6 +1,6 @@
-"""The scikit-learn baselines that mirror the mnist-seed network: fit, predict, test accuracy.
+"""The scikit-learn baselines that mirror the mnist-000 network: fit, predict, test accuracy.
 
-Each model is ``baselines.make_baseline(name, backprop_bench.models.mirror_of("mnist-seed"),
+Each model is ``baselines.make_baseline(name, backprop_bench.models.mirror_of("mnist-000"),
 seed)`` on a fixed stratified subset of MNIST (5,000 training and 1,000 test images; 500/200
 with BACKPROP_BENCH_ASV_SMALL), prepared by the shared preprocessing. As in scikit-learn's own
 asv benchmarks, every model is fitted once in ``setup_cache``; ``time_predict`` and
@@ -19,7 +19,7 @@ from nets.presets import PRESETS
 
 from .common import BASELINE_SUBSET, PRESET, Benchmark, experiment, limit_blas
 
-MODELS = ("svc-seed", "svc", "mlp")
+MODELS = ("svc-000", "svc", "mlp")
 
 
 def _fit(estimator, data):

@@ -89,7 +89,7 @@ def limit_blas(setting: str | int = BLAS_THREADS) -> None:
         _blas_threads_set.append(threads)
 
 
-PRESET = "mnist-seed"
+PRESET = "mnist-000"
 SUBSET_SEED = 0  # the fixed stratified subsets below; never changed between commits
 
 # The gradient-routine grid: batch sizes x hidden widths of a [784, h, h, 10] network.
@@ -109,6 +109,7 @@ BASELINE_SUBSET = (500, 200) if SMALL else (5_000, 1_000)
 CALL_BUDGET = 3.0  # seconds
 PYTHON_MULTIPLY_ADD = 100e-9  # one `total += a * w` in the loop routine's pure-Python loops
 NUMPY_CALL = 25e-6  # fixed cost of one small forward pass (three layers, a few NumPy calls)
+NUMPY_OP = 2e-6  # one small NumPy operation (a dot product or update of a few hundred numbers)
 FLOP = 0.5e-9  # seconds per floating-point operation in small matrix products (2 GFLOP/s)
 
 
@@ -169,6 +170,8 @@ def estimated_seconds(routine: str, batch_size: int, sizes: list[int]) -> float:
     - loop: every multiply-add is a Python operation: 3 * batch * weights * PYTHON_MULTIPLY_ADD.
     - numerical: two cost evaluations (forward passes over the batch) per parameter:
       2 * parameters * (NUMPY_CALL + 2 * batch * weights * FLOP).
+    - per_unit: three NumPy calls per sample and unit (forward dot product, gradient row,
+      error sent down) and the arithmetic: batch * (3 * units * NUMPY_OP + 6 * weights * FLOP).
     - per_sample: a few NumPy calls per sample and the arithmetic:
       batch * (NUMPY_CALL + 6 * weights * FLOP).
     - vectorised (and any other routine): 6 * batch * weights * FLOP.
@@ -178,6 +181,8 @@ def estimated_seconds(routine: str, batch_size: int, sizes: list[int]) -> float:
         return 3 * batch_size * weights * PYTHON_MULTIPLY_ADD
     if routine == "numerical":
         return 2 * n_parameters(sizes) * (NUMPY_CALL + 2 * batch_size * weights * FLOP)
+    if routine == "per_unit":
+        return batch_size * (3 * sum(sizes[1:]) * NUMPY_OP + 6 * weights * FLOP)
     if routine == "per_sample":
         return batch_size * (NUMPY_CALL + 6 * weights * FLOP)
     return 6 * batch_size * weights * FLOP

@@ -1,10 +1,10 @@
 """The gradient routines of ``nets.gradients.GRADIENTS``, timed side by side.
 
-Every registered routine (loop, per_sample, vectorised, numerical) computes the gradient of the
-summed cost of one batch on a [784, h, h, 10] network with the mnist-seed preset's settings
-(sigmoid, quadratic cost, standard-normal initialisation, float64), for batch sizes x hidden
-widths. The inputs are the first rows of a fixed MNIST subset. Combinations a routine could not
-finish within the suite's budget are skipped by an explicit estimate
+Every registered routine (loop, per_unit, per_sample, vectorised, numerical) computes the
+gradient of the summed cost of one batch on a [784, h, h, 10] network with the mnist-000
+preset's settings (sigmoid, quadratic cost, standard-normal initialisation, float64), for batch
+sizes x hidden widths. The inputs are the first rows of a fixed MNIST subset. Combinations a
+routine could not finish within the suite's budget are skipped by an explicit estimate
 (``common.skip_if_over_budget``), shown by asv as skipped, never shrunk. ``backprop-bench
 report`` divides each time by the batch size and compares the routines.
 """
@@ -12,9 +12,10 @@ report`` divides each time by the batch size and compares the routines.
 from __future__ import annotations
 
 import functools
+import itertools
 
-from backprop_bench import speed  # not its functions: asv would take time_routines for a benchmark
-from nets.gradients import GRADIENTS
+from backprop_bench import speed  # not its functions: asv would take a time_ one for a benchmark
+from nets.gradients import GRADIENTS, RUNGS
 
 from .common import (
     BATCH_SIZES,
@@ -85,22 +86,26 @@ class VectorisedMemory(Benchmark):
         GRADIENTS["vectorised"](self.network, self.X, self.Y)
 
 
-class RoutineSpeedup(Benchmark):
-    """per_sample's time over vectorised's, batch 50, mnist-seed's network, timed side by side.
+class RungSpeedup(Benchmark):
+    """What each rung of vectorising buys: each rung's time over the next one's (loop over
+    per_unit, per_unit over per_sample, per_sample over vectorised), batch 50, mnist-000's
+    network, all four timed in turn in one process (the ``backprop-bench speed`` measurement).
 
     ``GradientRoutines`` times each routine in its own process, minutes apart; on a shared
-    machine a slow patch then moves one side of the ratio only (13x to 30x over nine suite
-    runs here). This is the ``backprop-bench speed`` measurement (``backprop_bench.speed``):
-    both routines in one process, timed alternately, the ratio of their medians.
+    machine a slow patch then moves one side of a ratio only. Here the four are timed once, in
+    ``setup_cache``, and each ratio is the median of the repeats' own ratios.
     """
 
-    def setup(self):
-        limit_blas()
+    params = ([f"{slow}/{fast}" for slow, fast in itertools.pairwise(RUNGS)],)
+    param_names = ("rungs",)
+    timeout = 300
 
-    def track_speedup(self):
-        comparison = speed.time_routines(
-            PRESET, batch_size=speed.ROUTINE_BATCH, repeats=3 if SMALL else 7
-        )
-        return round(comparison.ratio, 1)
+    def setup_cache(self):
+        limit_blas()
+        steps = speed.time_rungs(PRESET, batch_size=speed.ROUTINE_BATCH, repeats=3 if SMALL else 7)
+        return {f"{step.a}/{step.b}": round(step.ratio, 1) for step in steps}
+
+    def track_speedup(self, ratios, rungs):
+        return ratios[rungs]
 
     track_speedup.unit = "ratio"

@@ -1,6 +1,6 @@
 """How the network's training time compares with scikit-learn's MLPClassifier's, as a ratio.
 
-Both train the mnist-seed configuration — hidden layers (30, 30), logistic/sigmoid units, plain
+Both train the mnist-000 configuration — hidden layers (30, 30), logistic/sigmoid units, plain
 mini-batch SGD with batches of 50, no momentum, no L2 — for ``PEER_EPOCHS`` epochs on the same
 fixed 10,000-image MNIST subset (1,000 with BACKPROP_BENCH_ASV_SMALL), timed in the same process,
 alternating network and MLP ``PEER_REPEATS`` times so that a slow patch on a shared machine

@@ -1,16 +1,16 @@
 """How close the vectorised training step comes to the machine's matrix-multiply speed.
 
 The step is one gradient and parameter update exactly as ``nets.training.train`` takes it on a
-batch (``nets.training.train_step``: the vectorised backward pass with the update fused in), the
-preset's settings, batch 1024, network [784, 1024, 1024, 10] (batch 128 on [784, 128, 128, 10]
+batch (``nets.training.train_step``: the vectorised routine, then the update), the preset's
+settings, batch 1024, network [784, 1024, 1024, 10] (batch 128 on [784, 128, 128, 10]
 with BACKPROP_BENCH_ASV_SMALL), in float64 and float32, with BLAS on one thread and on every
 core (NumPy's elementwise work runs on one core either way, so with more BLAS threads the same
 overhead costs a larger share).
 
 FLOP count: the step's eight matrix products, 2*m*k*n each for an (m, k) @ (k, n) product —
-forward ``a_{l-1} @ W_l`` for the 3 layers, backward deltas ``delta_{l+1} @ W_{l+1}.T`` for
-the 2 hidden layers, weight gradients ``a_{l-1}.T @ delta_l`` for the 3 layers (each computed
-column-major, see ``matrix_products``). Everything
+forward ``W_l @ a_{l-1}`` for the 3 layers, weight gradients ``delta_l @ a_{l-1}.T`` for the
+3 layers, backward ``W_{l+1}.T @ delta_{l+1}`` for the 2 hidden layers (see
+``matrix_products``). Everything
 else the step does (sigmoids, their derivatives, the cost gradient, bias sums, the update) is
 counted as zero: it is the overhead the ratio exposes.
 
@@ -58,26 +58,22 @@ THREADS = (1, "all")
 def matrix_products(sizes: list[int], batch: int) -> list[tuple[int, int, int, str]]:
     """The step's products as (m, k, n, layout), (m, k) @ (k, n), in the order the step runs them.
 
-    As ``nets.layout.matmul`` hands them to NumPy: every product is computed column-major, as
-    (bᵀ @ aᵀ)ᵀ, so the (m, k) and (k, n) operands here are those transposes. layout gives the
-    storage of each operand: "N" row-major, "T" the transpose of a row-major array. The
-    weights are stored column-major, the batch X row-major, the activations and deltas
-    column-major. Forward, z_lᵀ = W_lᵀ @ a_{l-1}ᵀ: "NT" for the first layer (Xᵀ), "NN" after;
-    backward deltas, (δ_{l+1} @ W_{l+1}ᵀ)ᵀ = W_{l+1} @ δ_{l+1}ᵀ: "TN"; weight gradients,
-    (a_{l-1}ᵀ @ δ_l)ᵀ = δ_lᵀ @ a_{l-1}: "NN" for the first layer (X), "NT" after. Going
-    backward, a layer's delta product comes before its weight gradient (the layer is updated
-    once its gradient is out, so it must be through with W_l first).
+    layout gives the storage of each operand: "N" row-major, "T" the transpose of a row-major
+    array. Samples are columns and the batch X (rows) comes in as Xᵀ: forward, z_l = W_l @
+    a_{l-1} is "NT" for the first layer, "NN" after; backward, from the last layer, each
+    layer's weight gradient δ_l @ a_{l-1}ᵀ ("NN" for the first layer, whose a_0ᵀ is X itself,
+    "NT" after), then, below the output, the error sent down W_lᵀ @ δ_l ("TN").
     """
     layers = list(itertools.pairwise(sizes))
     products = [
         (n_out, n_in, batch, "NT" if layer == 0 else "NN")
         for layer, (n_in, n_out) in enumerate(layers)
     ]
-    for layer in range(len(layers) - 1, -1, -1):  # backward: delta, then weight gradient
+    for layer in range(len(layers) - 1, -1, -1):  # backward: weight gradient, then delta
         n_in, n_out = layers[layer]
+        products.append((n_out, batch, n_in, "NN" if layer == 0 else "NT"))
         if layer > 0:
             products.append((n_in, n_out, batch, "TN"))
-        products.append((n_out, batch, n_in, "NN" if layer == 0 else "NT"))
     return products
 
 

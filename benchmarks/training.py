@@ -1,4 +1,4 @@
-"""Training the mnist-seed network (``nets.presets.PRESETS["mnist-seed"]``) with ``nets.train``.
+"""Training the mnist-000 network (``nets.presets.PRESETS["mnist-000"]``) with ``nets.train``.
 
 On a fixed stratified subset of MNIST (10,000 training and 10,000 test images; 1,000/500 with
 BACKPROP_BENCH_ASV_SMALL): the time of one epoch (as ``train`` runs it, with its evaluation on

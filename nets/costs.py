@@ -2,7 +2,8 @@
 
 ``value(a, y)`` is the cost SUMMED over the samples of the batch (not the mean: the gradient
 routines and training decide any averaging). ``gradient(a, y)`` is dC/da, same shape as ``a``.
-Shapes: ``a`` and ``y`` are (n_samples, n_outputs), or (n_outputs,) for one sample.
+Shapes: ``a`` and ``y`` are (n_outputs, n_samples) -- samples are columns -- or (n_outputs,)
+for one sample.
 
 The cross-entropies written from ``a`` take logs of ``a`` clipped to [eps, 1 − eps], which
 flattens them where an output saturates. A network never uses those forms: a cross-entropy
@@ -29,13 +30,12 @@ def _clip(a: Array) -> Array:
 
 def quadratic(a: Array, y: Array) -> float:
     """C = Σ_samples ½ ‖a − y‖²."""
-    error = np.subtract(a, y).ravel()
-    return 0.5 * float(np.dot(error, error))
+    return 0.5 * float(np.sum((a - y) ** 2))
 
 
 def quadratic_gradient(a: Array, y: Array) -> Array:
     """dC/da = a − y."""
-    return np.subtract(a, y)
+    return a - y
 
 
 def binary_cross_entropy(a: Array, y: Array) -> float:
@@ -96,30 +96,28 @@ def sigmoid_binary_cross_entropy(z: Array, y: Array) -> float:
     return float(np.sum(np.logaddexp(0.0, z) - y * z))
 
 
-def sigmoid_binary_cross_entropy_delta(a: Array, y: Array, out: Array | None = None) -> Array:
+def sigmoid_binary_cross_entropy_delta(a: Array, y: Array) -> Array:
     """δ = dC/dz = σ(z) − y = a − y, for any targets y."""
-    return np.subtract(a, y, out=out)
+    return a - y
 
 
 def softmax_cross_entropy(z: Array, y: Array) -> float:
-    """Cross-entropy of a = softmax(z), from z: C = Σ_rows (Σ_k y_k) logsumexp(z) − Σ_k y_k z_k.
+    """Cross-entropy of a = softmax(z), from z: C = Σ_samples (Σ_k y_k) logsumexp(z) − Σ_k y_k z_k.
 
-    −Σ_k y_k log softmax(z)_k with log softmax(z)_k = z_k − logsumexp(z); the row maximum is
-    taken out before exponentiating, so nothing overflows.
+    −Σ_k y_k log softmax(z)_k with log softmax(z)_k = z_k − logsumexp(z), over the units (axis
+    0); each sample's maximum is taken out before exponentiating, so nothing overflows.
     """
-    top = np.max(z, axis=-1, keepdims=True)
-    log_sum_exp = np.log(np.sum(np.exp(z - top), axis=-1)) + top[..., 0]
-    return float(np.sum(np.sum(y, axis=-1) * log_sum_exp - np.sum(y * z, axis=-1)))
+    top = np.max(z, axis=0)
+    log_sum_exp = np.log(np.sum(np.exp(z - top), axis=0)) + top
+    return float(np.sum(np.sum(y, axis=0) * log_sum_exp - np.sum(y * z, axis=0)))
 
 
-def softmax_cross_entropy_delta(a: Array, y: Array, out: Array | None = None) -> Array:
-    """δ = dC/dz = (Σ_k y_k) a − y: a − y when each target row sums to 1 (one-hot labels).
+def softmax_cross_entropy_delta(a: Array, y: Array) -> Array:
+    """δ = dC/dz = (Σ_k y_k) a − y: a − y when each target sums to 1 (one-hot labels).
 
     Targets that are not probability vectors get this general gradient, never a − y.
     """
-    out = np.multiply(a, np.sum(y, axis=-1, keepdims=True), out=out)
-    out -= y
-    return out
+    return np.sum(y, axis=0) * a - y
 
 
 @dataclass(frozen=True)
@@ -127,11 +125,11 @@ class OutputLoss:
     """An output activation and a cost taken together, as one function of z_L.
 
     ``value(z, y)`` is the summed cost from the weighted input z of the output layer;
-    ``delta(a, y, out=None)`` is δ_L = dC/dz_L from the output a = f(z) (what backprop keeps).
+    ``delta(a, y)`` is δ_L = dC/dz_L from the output a = f(z).
     """
 
     value: Callable[[Array, Array], float]
-    delta: Callable[..., Array]
+    delta: Callable[[Array, Array], Array]
 
 
 #: (output activation, cost) -> the pair as one loss of z_L. Every pairing a Network accepts

@@ -21,7 +21,7 @@ from nets.errors import ModelFileError, NetsError
 from nets.network import Network
 
 FORMAT = "nets-network"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: weights (out, in) and biases (out, 1); version 1 held (in, out), (out,)
 
 
 def _paths(path: str | os.PathLike[str]) -> tuple[Path, Path]:

@@ -1,11 +1,12 @@
 """The network: layer sizes, activations, a cost, and its weights and biases.
 
-Rows are samples: layer l computes ``z = a_prev @ weights[l] + biases[l]`` and ``a = f(z)``,
-with ``weights[l]`` of shape (sizes[l], sizes[l+1]) and ``biases[l]`` of shape (sizes[l+1],).
-The weights are stored column-major (each unit's incoming weights contiguous), the layout the
-vectorised pass computes in (:mod:`nets.layout`); any layout gives the same results.
-Every hidden layer uses ``hidden_activation``; the last uses ``output_activation``. How the
-gradient is computed lives in :mod:`nets.gradients`, how it is used in :mod:`nets.training`.
+Samples are columns inside ``nets`` (article 000's and Nielsen's form, which trained faster here
+than rows): layer l computes ``z = W a + b`` and ``a = f(z)``, with ``weights[l]`` of shape
+(sizes[l+1], sizes[l]), ``biases[l]`` of shape (sizes[l+1], 1) and ``a`` of shape (units,
+n_samples). The public methods that take data take rows (n_samples, features), as scikit-learn
+does, and transpose at the boundary. Every hidden layer uses ``hidden_activation``; the last
+uses ``output_activation``. How the gradient is computed lives in :mod:`nets.gradients`, how
+it is used in :mod:`nets.training`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from nets.checks import as_generator, check_choice
 from nets.costs import COSTS, OUTPUT_LOSSES, Cost, OutputLoss
 from nets.errors import ConfigError
 from nets.initialisers import INITIALISERS
-from nets.layout import WHOLE, blocks, matmul
 
 Array = np.ndarray
 DTYPES = ("float64", "float32")
@@ -82,7 +82,7 @@ class Network:
         rng = as_generator(seed)
         initialise = INITIALISERS[self.initialiser]
         layers = [initialise(n_in, n_out, rng, self.dtype) for n_in, n_out in pairwise(self.sizes)]
-        self.weights: list[Array] = [np.asfortranarray(weights) for weights, _ in layers]
+        self.weights: list[Array] = [weights for weights, _ in layers]
         self.biases: list[Array] = [biases for _, biases in layers]
 
     def _configure(
@@ -159,7 +159,7 @@ class Network:
                 ("weights", weights[layer], w_shape, network.weights),
                 ("biases", biases[layer], b_shape, network.biases),
             ):
-                array = np.array(array, dtype=network.dtype, order="F")
+                array = np.array(array, dtype=network.dtype)
                 if array.shape != shape:
                     raise ConfigError(f"{name}[{layer}] must have shape {shape}; got {array.shape}")
                 store.append(array)
@@ -178,9 +178,9 @@ class Network:
             "dtype": self.dtype.name,
         }
 
-    def parameter_shapes(self) -> list[tuple[tuple[int, int], tuple[int]]]:
-        """[(weights[l].shape, biases[l].shape) for each layer l]."""
-        return [((n_in, n_out), (n_out,)) for n_in, n_out in pairwise(self.sizes)]
+    def parameter_shapes(self) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+        """[(weights[l].shape, biases[l].shape) for each layer l]: ((out, in), (out, 1))."""
+        return [((n_out, n_in), (n_out, 1)) for n_in, n_out in pairwise(self.sizes)]
 
     @property
     def n_parameters(self) -> int:
@@ -217,75 +217,47 @@ class Network:
             )
         return Y
 
-    # --- forward -----------------------------------------------------------------------------
+    # --- forward ---------------------------------------------------------------------------
 
-    def forward(self, X: Array) -> tuple[list[Array], list[Array]]:
-        """The textbook forward pass, keeping both ``zs`` and ``activations``.
+    def feedforward(self, a: Array) -> tuple[list[Array], list[Array]]:
+        """The forward pass on columns, keeping every ``z`` and ``a``.
 
-        X: (n, sizes[0]). Returns ``zs[l]`` (n, sizes[l+1]) for each layer and
-        ``activations`` with ``activations[0] = X`` and ``activations[l+1] = f(zs[l])``.
+        a: (sizes[0], n), one sample per column. Returns ``zs[l]`` (sizes[l+1], n) for each
+        layer and ``activations`` with ``activations[0] = a`` and ``activations[l+1] = f(zs[l])``.
         """
-        X = self.check_inputs(X)
-        zs, activations = [], [X]
+        zs, activations = [], [a]
         for weights, biases, activation in zip(
             self.weights, self.biases, self.layer_activations, strict=True
         ):
-            z = activations[-1] @ weights + biases
+            z = weights @ activations[-1] + biases
             zs.append(z)
             activations.append(activation(z))
         return zs, activations
 
-    def forward_activations(
-        self, X: Array, out: list[Array] | None = None, layers: int | None = None
-    ) -> list[Array]:
-        """The forward pass keeping only the activations (each z is overwritten by f(z)).
-
-        Enough for backprop because every derivative is written in terms of the output a.
-        X: (n, sizes[0]), assumed already checked. Returns [X, a_1, ..., a_L], or only up to
-        a_layers when ``layers`` is given; ``out``, if given, holds the column-major arrays
-        (n, sizes[l]) to write a_1, ..., a_L into (each the transpose of a row-major buffer);
-        the activations are column-major either way.
-        """
-        activations = [X]
-        for layer, (weights, biases, activation) in enumerate(
-            zip(
-                self.weights[:layers],
-                self.biases[:layers],
-                self.layer_activations[:layers],
-                strict=True,
-            )
-        ):
-            z = matmul(activations[-1], weights, out=None if out is None else out[layer])
-            # f(z + b), block by block while each is in cache (softmax needs whole rows)
-            for rows, columns in blocks(z) if activation.elementwise else WHOLE:
-                activation.with_bias(z[rows, columns], biases[columns], out=z[rows, columns])
-            activations.append(z)
-        return activations
+    def forward(self, X: Array) -> tuple[list[Array], list[Array]]:
+        """``feedforward`` of the rows of X (n, sizes[0]), checked: its zs and activations are
+        columns, (units, n)."""
+        return self.feedforward(self.check_inputs(X).T)
 
     def predict_proba(self, X: Array) -> Array:
-        """Output activations, (n, sizes[-1]) (class probabilities for softmax/sigmoid)."""
-        return self.forward_activations(self.check_inputs(X))[-1]
+        """Output activations as rows, (n, sizes[-1]) (class scores for softmax/sigmoid)."""
+        return self.forward(X)[1][-1].T
 
     def predict(self, X: Array) -> Array:
         """(n,) int labels: argmax of the outputs, or output > 0.5 for a single output unit."""
         return labels_from_output(self.predict_proba(X))
 
-    def output_and_cost(self, X: Array, Y: Array) -> tuple[Array, float]:
-        """One forward pass: the outputs a_L (n, sizes[-1]) and the cost SUMMED over the rows.
-
-        X and Y assumed checked. Where the output activation and the cost are one loss of z_L
-        (``output_loss``), the cost is computed from z_L, exact however saturated a_L is.
-        """
-        if self.output_loss is None:
-            a = self.forward_activations(X)[-1]
-            return a, self.cost_function.value(a, Y)
-        hidden = self.forward_activations(X, layers=len(self.weights) - 1)[-1]
-        z = matmul(hidden, self.weights[-1])
-        z += self.biases[-1]
-        return self.layer_activations[-1](z), self.output_loss.value(z, Y)
+    def summed_cost(self, z: Array, a: Array, y: Array) -> float:
+        """The cost of the output layer's ``z`` and ``a = f(z)`` against targets ``y``, all
+        (sizes[-1], n), summed over the samples; from ``z`` where the output activation and the
+        cost are one loss (``output_loss``), exact however saturated ``a`` is."""
+        if self.output_loss is not None:
+            return self.output_loss.value(z, y)
+        return self.cost_function.value(a, y)
 
     def cost(self, X: Array, Y: Array) -> float:
         """The cost SUMMED over the samples. X: (n, sizes[0]), Y: (n, sizes[-1]) targets."""
         X = self.check_inputs(X)
         Y = self.check_targets(Y, X.shape[0])
-        return self.output_and_cost(X, Y)[1]
+        zs, activations = self.feedforward(X.T)
+        return self.summed_cost(zs[-1], activations[-1], Y.T)

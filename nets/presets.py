@@ -65,7 +65,7 @@ PRESETS: dict[str, Preset] = {
     preset.name: preset
     for preset in (
         Preset(
-            name="mnist-seed",
+            name="mnist-000",
             dataset="mnist",
             network={
                 "sizes": [784, 30, 30, 10],
@@ -77,10 +77,10 @@ PRESETS: dict[str, Preset] = {
             training=TrainingConfig(epochs=20, batch_size=50, learning_rate=0.1, reduction="sum"),
             default_seed=0,
             description=(
-                "Seed 000's experiment: [784, 30, 30, 10] sigmoid network, quadratic cost, "
+                "Article 000's experiment: [784, 30, 30, 10] sigmoid network, quadratic cost, "
                 "N(0, 1) weights and biases, 20 epochs of mini-batch gradient descent with "
                 "batches of 50 and a step of 0.1 times the SUMMED batch gradient, on MNIST "
-                "pixels scaled to [0, 1]. Seed 000 reports test accuracy 0.9451 after epoch 20."
+                "pixels scaled to [0, 1]. Article 000 reports test accuracy 0.9451 after epoch 20."
             ),
         ),
         Preset(
@@ -98,12 +98,12 @@ PRESETS: dict[str, Preset] = {
             ),
             default_seed=0,
             description=(
-                "Seeds 001/004's three Gaussian clouds (centres (0, -2), (2, 2), (-2, 2)): a "
+                "Articles 001/004's three Gaussian clouds (centres (0, -2), (2, 2), (-2, 2)): a "
                 "[2, 3, 3] network, sigmoid hidden layer, softmax output, cross-entropy, "
-                "full-batch gradient descent with seed 001's step (1e-3 times the summed "
-                "gradient) and 1000 epochs. Seed 004's listing has two bugs: its training "
+                "full-batch gradient descent with article 001's step (1e-3 times the summed "
+                "gradient) and 1000 epochs. Article 004's listing has two bugs: its training "
                 "loop calls forward(X, W1, b1, W2, b1), passing b1 where b2 belongs, and its "
-                "step 10e-7 is 1e-6 (surely meant 1e-7, or seed 001's 1e-3). This preset trains "
+                "step 10e-7 is 1e-6 (surely meant 1e-7, or article 001's 1e-3). This preset trains "
                 "the intended model: the output bias is b2, and the step is a working one."
             ),
         ),
@@ -122,12 +122,12 @@ PRESETS: dict[str, Preset] = {
             ),
             default_seed=0,
             description=(
-                "Seed 003's XOR network: [2, 2, 2, 1], sigmoid throughout, squared error, "
-                "full-batch gradient descent on the four XOR points with seed 003's step 0.1 "
+                "Article 003's XOR network: [2, 2, 2, 1], sigmoid throughout, squared error, "
+                "full-batch gradient descent on the four XOR points with article 003's step 0.1 "
                 "and 10000 epochs. XOR has local minima: with these settings 6 of the seeds "
                 "0-9 learn it (seed 0, the default, does). Its update used the plain "
                 "sum of δ aᵀ, which is the gradient of ½ Σ (a − y)², the quadratic cost here; "
-                "seed 003's own J = mean (a − y)² has gradient 2/N = ½ of that (its factor-of-2 "
+                "article 003's own J = mean (a − y)² has gradient 2/N = ½ of that (its factor-of-2 "
                 "mystery)."
             ),
         ),

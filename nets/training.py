@@ -4,7 +4,7 @@ One step on a batch of m samples, with g = dC/dθ the gradient of the cost SUMME
 batch (from the routine named by ``config.gradient``), η the learning rate, λ the weight
 decay and μ the momentum:
 
-    s = 1 when reduction = "sum" (the source's semantics: seed 000's BGD steps η·Σ)
+    s = 1 when reduction = "sum" (the source's semantics: article 000's BGD steps η·Σ)
     s = 1/m when reduction = "mean" (the usual convention: η times the batch average)
     v ← μ v − η (s g + λ W)        (v starts at 0; λ W only for weights, never biases)
     W ← W + v
@@ -13,8 +13,8 @@ With μ = 0 this is plain gradient descent, W ← W − η (s g + λ W): L2 weig
 gradient of ½ λ ‖W‖² added once per step. "sum" with η equals "mean" with η·m, so the two
 conventions differ by a factor of the batch size. ``batch_size="full"`` is full-batch
 gradient descent, ``batch_size=1`` per-example SGD; the last batch of an epoch may be
-smaller, as in seed 000. ``train_step`` takes one step; with the vectorised routine it fuses
-the update into the backward pass (same arithmetic, up to rounding; see its docstring).
+smaller, as in article 000. ``train_step`` takes one step: the routine's gradient, then
+``apply_step``.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ import numpy as np
 from nets.checks import as_generator, check_choice, check_int, check_real
 from nets.errors import ConfigError, DivergenceError
 from nets.gradients import GRADIENTS
-from nets.gradients.vectorised import backward_pass
 from nets.network import Network, labels_from_output
 
 Array = np.ndarray
@@ -170,9 +169,10 @@ def _evaluate(network: Network, X: Array, labels: Array, Y: Array) -> tuple[floa
     correct, cost = 0, 0.0
     for start in range(0, X.shape[0], _EVALUATION_CHUNK):
         rows = slice(start, start + _EVALUATION_CHUNK)
-        output, chunk_cost = network.output_and_cost(X[rows], Y[rows])
-        correct += int(np.count_nonzero(labels_from_output(output) == labels[rows]))
-        cost += chunk_cost
+        zs, activations = network.feedforward(X[rows].T)
+        output = activations[-1]
+        correct += int(np.count_nonzero(labels_from_output(output.T) == labels[rows]))
+        cost += network.summed_cost(zs[-1], output, Y[rows].T)
     return correct / X.shape[0], cost / X.shape[0]
 
 
@@ -223,28 +223,10 @@ def apply_step(
 def train_step(
     network: Network, X: Array, Y: Array, config: TrainingConfig, velocity: list[Array] | None
 ) -> None:
-    """One step of ``train`` on the batch X (m, sizes[0]), Y (m, sizes[-1]) targets.
-
-    With the vectorised routine the update is fused into its backward pass: each layer is
-    updated as soon as its gradient is out, the step η s applied once to δ_L (see
-    nets.gradients.vectorised), with no gradient arrays allocated. The arithmetic is that of
-    ``apply_step`` after the routine, up to rounding. Any other routine: ``apply_step``
-    after it. The asv roofline times this function.
-    """
-    m = X.shape[0]
-    if config.gradient != "vectorised":
-        apply_step(network, GRADIENTS[config.gradient](network, X, Y), velocity, config, m)
-        return
-    decay = config.learning_rate * config.weight_decay
-    n_weights = len(network.weights)
-    for layer, grad_weights, grad_biases in backward_pass(
-        network, X, Y, scale=_step(config, m), keep=False
-    ):
-        v_weights = v_biases = None
-        if velocity is not None:
-            v_weights, v_biases = velocity[layer], velocity[n_weights + layer]
-        _update(network.weights[layer], grad_weights, v_weights, config.momentum, decay)
-        _update(network.biases[layer], grad_biases, v_biases, config.momentum, 0.0)
+    """One step of ``train`` on the batch X (m, sizes[0]), Y (m, sizes[-1]) targets: the
+    gradient from ``config.gradient``'s routine, then ``apply_step``."""
+    gradient = GRADIENTS[config.gradient](network, X, Y)
+    apply_step(network, gradient, velocity, config, X.shape[0])
 
 
 def _divergence(network: Network, cost: float) -> str | None:

@@ -28,14 +28,12 @@ def check_batch(network: Network, X: object, Y: object) -> tuple[Array, Array]:
     return X, network.check_targets(Y, X.shape[0])
 
 
-def output_delta(network: Network, a: Array, y: Array, overwrite_a: bool = False) -> Array:
-    """δ_L = dC/dz_L from the output activations a and targets y, rows or a single row.
+def output_delta(network: Network, a: Array, y: Array) -> Array:
+    """δ_L = dC/dz_L (BP1) from the output activations a and the targets y, same shape.
 
-    With ``overwrite_a=True`` the memory of ``a`` may be used (for δ_L or as scratch).
+    ∇_a C ⊙ σ'(z_L) in general; for a cross-entropy after its own output activation the two
+    are one loss and δ_L = a − y (``nets.costs.OUTPUT_LOSSES``).
     """
-    loss = network.output_loss
-    if loss is not None:  # a cross-entropy after its own output activation (nets.costs)
-        return loss.delta(a, y, out=a if overwrite_a else None)
-    grad_a = network.cost_function.gradient(a, y)
-    backward = network.layer_activations[-1].backward
-    return backward(a, grad_a, out=grad_a, overwrite_a=overwrite_a)
+    if network.output_loss is not None:
+        return network.output_loss.delta(a, y)
+    return network.layer_activations[-1].backward(a, network.cost_function.gradient(a, y))

@@ -1,4 +1,4 @@
-"""Pure-Python loops over samples, units and weights: seed 001's "slow way".
+"""Pure-Python loops over samples, units and weights: article 001's "slow way" (ret1).
 
 No NumPy call inside the loops: the parameters and data become nested lists (``.tolist()``)
 first, the arithmetic uses floats and the ``math`` module, and the sums go back into arrays
@@ -85,48 +85,47 @@ def _output_delta(output: str, cost: str, a: list[float], y: list[float]) -> lis
 
 
 def loop(network: Network, X: np.ndarray, Y: np.ndarray) -> Gradient:
-    """Gradient of the summed cost over the batch. X: (n, sizes[0]), Y: (n, sizes[-1])."""
+    """Gradient of the cost summed over the batch. X: (n, sizes[0]), Y: (n, sizes[-1]) rows."""
     X, Y = check_batch(network, X, Y)
-    weights = [w.tolist() for w in network.weights]  # weights[l][i][j]: unit i -> unit j
-    biases = [b.tolist() for b in network.biases]
+    weights = [w.tolist() for w in network.weights]  # weights[l][j][i]: unit i -> unit j
+    biases = [b[:, 0].tolist() for b in network.biases]
     names = [activation.name for activation in network.layer_activations]
     sizes = network.sizes
     n_layers = len(weights)
-    grad_w = [[[0.0] * sizes[l + 1] for _ in range(sizes[l])] for l in range(n_layers)]
+    grad_w = [[[0.0] * sizes[l] for _ in range(sizes[l + 1])] for l in range(n_layers)]
     grad_b = [[0.0] * sizes[l + 1] for l in range(n_layers)]
 
     for x, y in zip(X.tolist(), Y.tolist(), strict=True):
-        # forward: z_j = b_j + Σ_i a_i W_ij, a = f(z)
+        # forward: z_j = b_j + Σ_i W_ji a_i, a = f(z)
         activations = [x]
         for l in range(n_layers):
             a_prev, z = activations[l], []
             for j in range(sizes[l + 1]):
                 total = biases[l][j]
                 for i in range(sizes[l]):
-                    total += a_prev[i] * weights[l][i][j]
+                    total += weights[l][j][i] * a_prev[i]
                 z.append(total)
             activations.append(_activate(names[l], z))
 
-        delta = _output_delta(names[-1], network.cost_name, activations[-1], y)
+        delta = _output_delta(names[-1], network.cost_name, activations[-1], y)  # BP1
 
-        # backward: dC/dW_ij += a_i δ_j, dC/db_j += δ_j, then δ for the layer below
+        # backward: dC/dW_ji += δ_j a_i (BP4), dC/db_j += δ_j (BP3), then δ one layer down (BP2)
         for l in range(n_layers - 1, -1, -1):
             a_prev = activations[l]
-            for i in range(sizes[l]):
-                for j in range(sizes[l + 1]):
-                    grad_w[l][i][j] += a_prev[i] * delta[j]
             for j in range(sizes[l + 1]):
+                for i in range(sizes[l]):
+                    grad_w[l][j][i] += delta[j] * a_prev[i]
                 grad_b[l][j] += delta[j]
             if l > 0:
                 grad_a = []
                 for i in range(sizes[l]):
                     total = 0.0
                     for j in range(sizes[l + 1]):
-                        total += weights[l][i][j] * delta[j]
+                        total += weights[l][j][i] * delta[j]
                     grad_a.append(total)
                 delta = _backward(names[l - 1], activations[l], grad_a)
 
     return Gradient(
         [np.array(g, dtype=network.dtype) for g in grad_w],
-        [np.array(g, dtype=network.dtype) for g in grad_b],
+        [np.array(g, dtype=network.dtype)[:, np.newaxis] for g in grad_b],
     )

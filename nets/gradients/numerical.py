@@ -1,4 +1,4 @@
-"""Central differences over every parameter (seeds 002 and 003), computed in float64.
+"""Central differences over every parameter (articles 002 and 003), computed in float64.
 
 dC/dθ_i ≈ (C(θ + ε e_i) − C(θ − ε e_i)) / (2ε), with C the summed cost. Two forward passes
 per parameter: a check of backprop, far too slow to train with.
@@ -27,10 +27,11 @@ def numerical_gradient(
     probe = Network.from_parameters(
         {**network.config(), "dtype": "float64"}, network.weights, network.biases
     )
-    X, Y = X.astype(np.float64), Y.astype(np.float64)
+    A, Y = X.T.astype(np.float64), Y.T.astype(np.float64)  # samples as columns
 
     def cost() -> float:
-        return probe.output_and_cost(X, Y)[1]
+        zs, activations = probe.feedforward(A)
+        return probe.summed_cost(zs[-1], activations[-1], Y)
 
     def differentiate(parameter: np.ndarray) -> np.ndarray:
         grad = np.empty_like(parameter)

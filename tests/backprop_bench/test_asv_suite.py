@@ -14,9 +14,8 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
-import nets.layout
 from backprop_bench.asv_report import ROUTINE_BENCHMARK
-from backprop_bench.speed import Comparison
+from backprop_bench.speed import SideBySide
 from benchmarks import common, gradients, roofline
 from nets.gradients import GRADIENTS
 from nets.network import Network
@@ -110,18 +109,25 @@ def test_setup_skips_and_runs_through_the_registry(blas_restored):
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
 
 
-def test_side_by_side_speedup_is_the_speed_commands_measurement(monkeypatch, blas_restored):
+def test_rung_speedups_are_the_speed_commands_measurement(monkeypatch, blas_restored):
     calls = []
 
-    def fake_time_routines(preset, *, batch_size, repeats):
+    def fake_time_rungs(preset, *, batch_size, repeats):
         calls.append((preset, batch_size, repeats))
-        return Comparison("m", "per_sample", (30.0, 36.0), "vectorised", (1.5, 1.5), ">= 20")
+        return [
+            SideBySide("m", "loop", (300.0, 360.0), "per_unit", (10.0, 10.0)),
+            SideBySide("m", "per_unit", (10.0, 10.0), "per_sample", (2.0, 2.5)),
+            SideBySide("m", "per_sample", (30.0, 36.0), "vectorised", (1.5, 1.5)),
+        ]
 
-    monkeypatch.setattr(gradients.speed, "time_routines", fake_time_routines)
-    bench = gradients.RoutineSpeedup()
-    bench.setup()
-    assert bench.track_speedup() == 22.0  # median 33 / median 1.5
-    assert calls == [("mnist-seed", 50, 3 if common.SMALL else 7)]
+    monkeypatch.setattr(gradients.speed, "time_rungs", fake_time_rungs)
+    bench = gradients.RungSpeedup()
+    ratios = bench.setup_cache()
+    assert calls == [("mnist-000", 50, 3 if common.SMALL else 7)]
+    assert bench.params == (["loop/per_unit", "per_unit/per_sample", "per_sample/vectorised"],)
+    assert bench.track_speedup(ratios, "loop/per_unit") == 33.0  # median of 30 and 36
+    assert bench.track_speedup(ratios, "per_unit/per_sample") == 4.5  # median of 5 and 4
+    assert bench.track_speedup(ratios, "per_sample/vectorised") == 22.0
 
 
 @dataclasses.dataclass
@@ -145,7 +151,7 @@ def test_step_flops_counts_the_eight_products():
     weight_gradients = 2 * 784 * b * 1024 + 2 * 1024 * b * 1024 + 2 * 1024 * b * 10
     assert roofline.step_flops([784, 1024, 1024, 10], b) == forward + deltas + weight_gradients
     layouts = [layout for *_, layout in roofline.matrix_products([784, 1024, 1024, 10], b)]
-    assert layouts == ["NT", "NN", "NN"] + ["TN", "NT"] * 2 + ["NN"]
+    assert layouts == ["NT", "NN", "NN"] + ["NT", "TN"] * 2 + ["NN"]
 
 
 def test_reference_operands_have_the_step_shapes_and_layouts():
@@ -158,26 +164,29 @@ def test_reference_operands_have_the_step_shapes_and_layouts():
         assert right.flags.f_contiguous == (layout[1] == "T")
 
 
-def test_reference_products_are_the_ones_the_step_runs(monkeypatch):
+def test_reference_products_are_the_ones_the_step_runs():
     """The reference times the step's own products: same shapes, same operand layouts."""
     seen = []
 
-    class Recording:  # numpy, with np.matmul recording what nets.layout hands it
-        def __getattr__(self, name):
-            return getattr(np, name)
+    def layout(x):
+        return "T" if x.flags.f_contiguous and not x.flags.c_contiguous else "N"
 
-        @staticmethod
-        def matmul(left, right, out=None):
-            layout = "".join("T" if x.flags.f_contiguous else "N" for x in (left, right))
-            seen.append((*left.shape, right.shape[1], layout))
-            return np.matmul(left, right, out=out)
+    class Recording(np.ndarray):  # an array whose matrix products are written down
+        def __matmul__(self, other):
+            left, right = np.asarray(self), np.asarray(other)
+            seen.append((*left.shape, right.shape[1], layout(left) + layout(right)))
+            return np.matmul(left, right).view(Recording)
 
-    monkeypatch.setattr(nets.layout, "np", Recording())
+        def __rmatmul__(self, other):
+            return Recording.__matmul__(np.asarray(other).view(Recording), self)
+
     sizes, batch = [8, 6, 5, 3], 4
     rng = np.random.default_rng(0)
     X, y = rng.random((batch, sizes[0])), rng.integers(0, sizes[-1], batch)
     config = TrainingConfig(epochs=1, batch_size=batch, learning_rate=0.1)
-    train_step(Network(sizes, seed=0), X, np.eye(sizes[-1])[y], config, None)
+    network = Network(sizes, seed=0)
+    network.check_inputs = lambda X, name="X": X  # keep the recording array as it is
+    train_step(network, X.view(Recording), np.eye(sizes[-1])[y], config, None)
     assert seen == roofline.matrix_products(sizes, batch)
 
 

@@ -15,7 +15,7 @@ import pytest
 from backprop_bench import cli
 
 COMPARE = [
-    "compare", "--dataset", "digits", "--models", "mnist-seed,linear", "--n-train", "300",
+    "compare", "--dataset", "digits", "--models", "mnist-000,linear", "--n-train", "300",
     "--n-test", "100", "--seeds", "0", "--jobs", "1",
 ]  # fmt: skip
 
@@ -50,7 +50,7 @@ def copy_results(finished, workdir):
 def test_compare_writes_results_and_a_rerun_fits_nothing(finished, workdir, capsys):
     assert finished["status"] == 0
     output = finished["output"]
-    assert "| mnist-seed | ok" in output and "| linear     | ok" in output
+    assert "| mnist-000 | ok" in output and "| linear    | ok" in output
     assert "2 fits run, 0 taken from the cache" in output
     for name in ("runs.jsonl", "comparison.md", "comparison.csv", "learning_curves.png"):
         assert (finished["root"] / "results" / "digits" / name).is_file()
@@ -86,7 +86,7 @@ def test_report_refreshes_the_generated_readme_block(finished, workdir, capsys):
     assert cli.main(["report", "results/digits"]) == 0
     text = readme.read_text()
     assert "old" not in text and text.startswith("# Title") and text.endswith("## After\n")
-    assert "| mnist-seed | ok" in text
+    assert "| mnist-000 | ok" in text
     assert "![digits: test accuracy per epoch](results/digits/learning_curves.png)" in text
     assert "with seed 0 (one seed only" in text
 
@@ -139,7 +139,7 @@ def test_report_notes_unusable_default_asv_results_and_goes_on(
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (["--models", "mnist-seed,forest"], "unknown model 'forest'; choose from mnist-seed"),
+        (["--models", "mnist-000,forest"], "unknown model 'forest'; choose from mnist-000"),
         (["--n-train", "5000"], "n_train=5000 is not allowed for dataset 'digits': choose 1..1437"),
         (["--jobs", "0"], "--jobs must be an integer >= 1"),
     ],
@@ -156,13 +156,13 @@ def test_unknown_dataset_lists_the_valid_ones(workdir, capsys):
     assert "unknown dataset 'cifar'; choose one of mnist, fashion-mnist" in capsys.readouterr().err
 
 
-def test_reproduce_is_seed_000s_comparison_on_full_mnist(monkeypatch):
+def test_reproduce_is_article_000s_comparison_on_full_mnist(monkeypatch):
     seen = {}
     monkeypatch.setattr(cli, "_run_comparison", lambda args, **settings: seen.update(settings))
     assert cli.main(["reproduce", "--jobs", "2"]) == 0
     assert seen == {
-        "dataset": "mnist", "models": ["mnist-seed", "svc-seed", "svc", "mlp", "linear"],
-        "n_train": None, "n_test": None, "seeds": [0, 1, 2, 3, 4], "network": "mnist-seed",
+        "dataset": "mnist", "models": ["mnist-000", "svc-000", "svc", "mlp", "linear"],
+        "n_train": None, "n_test": None, "seeds": [0, 1, 2, 3, 4], "network": "mnist-000",
         "out": "results/mnist",
     }  # fmt: skip
 
@@ -204,7 +204,7 @@ def test_a_run_in_which_a_fit_crashed_writes_what_it_has_and_exits_1(workdir, ca
     argv = [*COMPARE, "--n-train", "250", "--out", "out"]  # not in the cache
     assert cli.main(argv) == 1
     captured = capsys.readouterr()
-    assert "| linear     | crashed" in captured.out and "| mnist-seed | ok" in captured.out
+    assert "| linear    | crashed" in captured.out and "| mnist-000 | ok" in captured.out
     assert "fit linear crashed: RuntimeError: a bug in the fitting code" in captured.err
     assert captured.err.strip().splitlines()[-1] == (
         "backprop-bench compare: error: 1 of 2 fits crashed (listed above; their rows are in "
@@ -218,17 +218,17 @@ def test_a_run_in_which_a_fit_crashed_writes_what_it_has_and_exits_1(workdir, ca
     assert "1 fits run, 1 taken from the cache" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("preset", ["xor", "blobs", "mnist-seed"])
+@pytest.mark.parametrize("preset", ["xor", "blobs", "mnist-000"])
 def test_every_network_offered_plans_and_runs(workdir, capsys, preset):
     # linear fits in seconds whatever the preset; the others are planned (their hyperparameters
     # built) for every preset: a full-batch preset's mirror is sized from the training set
     from backprop_bench import runner
 
     plan = runner.plan(
-        "digits", ["network", "mlp", "linear", "svc", "svc-seed"], network=preset, n_train=200
+        "digits", ["network", "mlp", "linear", "svc", "svc-000"], network=preset, n_train=200
     )
     mlp = next(task for task in plan.tasks if task.spec.name == "mlp")
-    if preset != "mnist-seed":
+    if preset != "mnist-000":
         assert mlp.hyperparameters["batch_size"] == 200
     assert cli.main([*LINEAR, "--network", preset, "--out", "out"]) == 0
     assert "| linear  | ok" in capsys.readouterr().out

@@ -33,7 +33,7 @@ def test_blobs_prints_a_row_per_epoch_and_the_final_accuracy(capsys):
     epochs = PRESETS["blobs"].training.epochs
     header = lines.index(epoch_header())
     rows = lines[header + 1 : -1]
-    # At most about 20 rows: every k-th epoch and the last (seed 000's 20 epochs: all of them).
+    # At most about 20 rows: every k-th epoch and the last (article 000's 20 epochs: all of them).
     interval = row_interval(epochs)
     shown = [epoch for epoch in range(1, epochs + 1) if shows_epoch(epoch, epochs, interval)]
     assert [int(row.split()[0]) for row in rows] == shown
@@ -112,7 +112,7 @@ def test_bad_input_is_one_line_and_exit_status_1(capsys, argv, message):
 
 @pytest.mark.parametrize(
     ("preset", "n_train"),
-    [("xor", 3), ("blobs", 1199), pytest.param("mnist-seed", 59999, marks=pytest.mark.slow)],
+    [("xor", 3), ("blobs", 1199), pytest.param("mnist-000", 59999, marks=pytest.mark.slow)],
 )
 def test_every_subset_size_just_under_the_full_size_trains(capsys, preset, n_train):
     status, lines, err = _run(capsys, preset, "--n-train", str(n_train), "--epochs", "1")

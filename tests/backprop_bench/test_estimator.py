@@ -186,6 +186,6 @@ def test_from_preset_rebuilds_the_presets_network_and_training(name):
 
 
 def test_unknown_preset_lists_the_valid_ones():
-    with pytest.raises(ConfigError, match="mnist-seed") as error:
+    with pytest.raises(ConfigError, match="mnist-000") as error:
         NetworkClassifier.from_preset("mnist")
     assert all(name in str(error.value) for name in PRESETS)

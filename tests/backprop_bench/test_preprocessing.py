@@ -24,7 +24,7 @@ def test_flattens_scales_and_casts_to_the_named_dtype():
 
 
 def test_division_matches_the_source_exactly():
-    # seed 000 does x.astype('float64') / 255.; the shared path must give the same bits
+    # article 000 does x.astype('float64') / 255.; the shared path must give the same bits
     images = np.arange(256, dtype=np.uint8).reshape(1, 16, 16)
     X = Preprocessor().fit_transform(images)
     assert np.array_equal(X, images.reshape(1, -1).astype("float64") / 255.0)

@@ -61,10 +61,10 @@ def test_gradcheck_rows_expose_a_broken_gradient(monkeypatch):
 
 
 @pytest.mark.slow
-def test_mnist_seed_reaches_0_940_on_the_full_test_set_with_the_default_seed():
-    model, data = _fit_preset("mnist-seed")
+def test_mnist_000_reaches_0_940_on_the_full_test_set_with_the_default_seed():
+    model, data = _fit_preset("mnist-000")
     assert (data.n_train, data.n_test) == (60_000, 10_000)
     accuracy = model.score(data.X_test, data.y_test)
     assert accuracy >= 0.940, (
-        f"mnist-seed with default seed {PRESETS['mnist-seed'].default_seed}: {accuracy:.4f}"
+        f"mnist-000 with default seed {PRESETS['mnist-000'].default_seed}: {accuracy:.4f}"
     )

@@ -35,11 +35,11 @@ def by_model(records):
 
 
 def test_a_tiny_comparison_records_every_fit(tmp_path, cache):
-    result = small_compare(["mnist-seed", "svc-seed", "mlp", "linear"], tmp_path / "out", cache)
+    result = small_compare(["mnist-000", "svc-000", "mlp", "linear"], tmp_path / "out", cache)
     records = by_model(result.summary.records)
     # seed-dependent models over both seeds, deterministic ones once
     assert set(records) == {
-        ("mnist-seed", 0), ("mnist-seed", 1), ("svc-seed", None), ("mlp", 0), ("mlp", 1),
+        ("mnist-000", 0), ("mnist-000", 1), ("svc-000", None), ("mlp", 0), ("mlp", 1),
         ("linear", None),
     }  # fmt: skip
     for record in records.values():
@@ -51,22 +51,22 @@ def test_a_tiny_comparison_records_every_fit(tmp_path, cache):
         assert sum(map(sum, record["confusion_matrix"])) == 120
         assert record["n_parameters"] > 0 and record["hyperparameters"]
         assert record["fit_seconds"] > 0 and record["predict_seconds"] > 0
-    network = records[("mnist-seed", 0)]
+    network = records[("mnist-000", 0)]
     assert network["hyperparameters"]["learning_rate"] == 0.1
     assert network["hyperparameters"]["random_state"] == 0
     assert network["n_parameters"] == 64 * 30 + 30 + 30 * 30 + 30 + 30 * 10 + 10
-    for key in [("mnist-seed", 0), ("mlp", 1)]:
+    for key in [("mnist-000", 0), ("mlp", 1)]:
         history = records[key]["history"]
         assert [epoch["epoch"] for epoch in history] == list(range(1, 21))
         # fit time is the training time of the epochs, evaluation between them excluded
         assert records[key]["fit_seconds"] == pytest.approx(sum(e["seconds"] for e in history))
         assert records[key]["fit_seconds"] < records[key]["fit_wall_seconds"]
         assert history[-1]["test_accuracy"] == pytest.approx(records[key]["test_accuracy"])
-    assert records[("svc-seed", None)]["history"] is None
-    assert records[("svc-seed", None)]["fitted"]["n_support_vectors"] > 0
+    assert records[("svc-000", None)]["history"] is None
+    assert records[("svc-000", None)]["fitted"]["n_support_vectors"] > 0
     assert 0 < records[("linear", None)]["fitted"]["n_iter"] < 1000  # converged
     assert records[("mlp", 0)]["fitted"]["n_iter"] == 20
-    assert records[("mnist-seed", 0)]["history"] != records[("mnist-seed", 1)]["history"]
+    assert records[("mnist-000", 0)]["history"] != records[("mnist-000", 1)]["history"]
     assert result.summary.fitted == 6 and result.summary.cached == 0
     out = tmp_path / "out"
     for name in ("runs.jsonl", "environment.json", "comparison.csv", "comparison.md",
@@ -80,7 +80,7 @@ def test_a_tiny_comparison_records_every_fit(tmp_path, cache):
 
 
 def test_a_second_run_fits_nothing_and_keeps_the_cache(tmp_path, cache):
-    models = ["mnist-seed", "linear"]
+    models = ["mnist-000", "linear"]
     first = small_compare(models, tmp_path / "a", cache)
     mtimes = {path: path.stat().st_mtime_ns for path in cache.folder.glob("*.json")}
     assert len(mtimes) == 3
@@ -92,7 +92,7 @@ def test_a_second_run_fits_nothing_and_keeps_the_cache(tmp_path, cache):
 
 
 def test_the_cache_key_changes_with_data_seed_and_settings(tmp_path, cache):
-    (spec,) = resolve(["mlp"], "mnist-seed")
+    (spec,) = resolve(["mlp"], "mnist-000")
     tasks = runner.plan("digits", [spec], seeds=(0, 1), **SMALL).tasks
     assert len({task.key for task in tasks}) == 2
     other_size = runner.plan("digits", [spec], seeds=(0,), n_train=301, n_test=120).tasks[0]
@@ -102,7 +102,7 @@ def test_the_cache_key_changes_with_data_seed_and_settings(tmp_path, cache):
 
 
 def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, cache):
-    models = ["mnist-seed", "linear"]  # three fits
+    models = ["mnist-000", "linear"]  # three fits
 
     def interrupt_after_first_fit(event):
         if event["event"] == "done":
@@ -121,7 +121,7 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, cache):
 
 
 def test_a_diverging_model_is_a_diverged_row_and_the_others_are_kept(tmp_path, cache):
-    network, mlp, linear = resolve(["mnist-seed", "mlp", "linear"], "mnist-seed")
+    network, mlp, linear = resolve(["mnist-000", "mlp", "linear"], "mnist-000")
     diverging_network = runner.with_params(
         network, "network-diverges", learning_rate=1e300, hidden_activation="relu"
     )
@@ -157,7 +157,7 @@ def test_a_model_missing_its_optional_dependency_is_skipped(tmp_path, cache, mon
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
-        ({"models": ["mnist-seed", "svm"]}, "unknown model 'svm'; choose from mnist-seed, .*svc"),
+        ({"models": ["mnist-000", "svm"]}, "unknown model 'svm'; choose from mnist-000, .*svc"),
         ({"dataset": "mnist-large"}, "unknown dataset 'mnist-large'; choose one of mnist, "),
         ({"n_train": 1438}, r"n_train=1438 is not allowed for dataset 'digits': choose 1..1437"),
         ({"n_test": 0}, r"n_test=0 is not allowed"),
@@ -213,15 +213,15 @@ def test_isolated_workers_measure_memory_and_cap_blas_threads(tmp_path, cache):
 
 
 def test_longest_fits_are_scheduled_first():
-    plan = runner.plan("mnist", ["linear", "mlp", "mnist-seed", "svc"], seeds=(0,))
+    plan = runner.plan("mnist", ["linear", "mlp", "mnist-000", "svc"], seeds=(0,))
     costs = {task.spec.name: task.cost for task in plan.tasks}
-    assert costs["svc"] > costs["mlp"] > costs["mnist-seed"]
+    assert costs["svc"] > costs["mlp"] > costs["mnist-000"]
 
 
 def test_off_a_terminal_progress_is_a_line_per_finished_fit(tmp_path, cache):
     stream = io.StringIO()  # not a terminal: no bars, plain lines
     progress = FitProgress(stream)
-    models = [runner.with_params(resolve(["mnist-seed"], "mnist-seed")[0], "net", epochs=2)]
+    models = [runner.with_params(resolve(["mnist-000"], "mnist-000")[0], "net", epochs=2)]
     small_compare([*models, "linear"], tmp_path / "out", cache, on_event=progress)
     progress.close()
     lines = stream.getvalue().splitlines()

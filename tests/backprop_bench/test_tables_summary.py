@@ -20,17 +20,17 @@ def summary(records):
 
 def test_summary_states_the_networks_spread_over_seeds_and_the_best_model():
     records = [
-        fit("mnist-seed", 0, 0.9495, kind="network"),
-        fit("mnist-seed", 1, 0.9012, kind="network"),
-        fit("mnist-seed", 2, 0.9440, kind="network"),
-        fit("svc-seed", None, 0.9446),
+        fit("mnist-000", 0, 0.9495, kind="network"),
+        fit("mnist-000", 1, 0.9012, kind="network"),
+        fit("mnist-000", 2, 0.9440, kind="network"),
+        fit("svc-000", None, 0.9446),
         fit("svc", None, 0.9792),
     ]
     text = summary(records)
     assert "mean test accuracy of 0.9316 over 3 seeds, and its seed matters" in text
     assert "from 0.9012 (seed 1) to 0.9495 (seed 0), 4.8 points apart" in text
     assert "The most accurate model is `svc` (0.9792)" in text
-    assert "seed 000 reported `mnist-seed` 0.9451 and `svc-seed` 0.9446" in text
+    assert "article 000 reported `mnist-000` 0.9451 and `svc-000` 0.9446" in text
     assert "![mnist: test accuracy per epoch](plot.png)" in text and "(table.md)" in text
 
 
@@ -45,4 +45,4 @@ def test_summary_says_when_the_seed_barely_matters_and_names_failures():
     text = summary(records)
     assert "its seed barely matters" in text and "0.2 points apart" in text
     assert "`mlp` diverged: DivergenceError: diverged." in text
-    assert "seed 000 reported" not in text  # not MNIST
+    assert "article 000 reported" not in text  # not MNIST

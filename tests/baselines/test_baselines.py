@@ -25,10 +25,10 @@ def digits():
 
 
 def test_the_five_baselines_are_registered():
-    assert list(BASELINES) == ["svc-seed", "svc", "mlp", "linear", "torch-mlp"]
+    assert list(BASELINES) == ["svc-000", "svc", "mlp", "linear", "torch-mlp"]
 
 
-@pytest.mark.parametrize("name", ["svc-seed", "svc", "mlp", "linear"])
+@pytest.mark.parametrize("name", ["svc-000", "svc", "mlp", "linear"])
 def test_make_baseline_returns_an_unfitted_clonable_estimator(name):
     estimator = make_baseline(name, Mirror(), seed=3)
     assert not hasattr(estimator, "classes_")
@@ -36,7 +36,7 @@ def test_make_baseline_returns_an_unfitted_clonable_estimator(name):
 
 
 def test_unknown_baseline_lists_the_valid_names():
-    with pytest.raises(ValueError, match=r"unknown baseline 'svm'.*svc-seed, svc, mlp, linear"):
+    with pytest.raises(ValueError, match=r"unknown baseline 'svm'.*svc-000, svc, mlp, linear"):
         make_baseline("svm", Mirror(), 0)
 
 
@@ -71,14 +71,14 @@ def test_mirror_rejects_bad_settings_naming_them(field, value, message):
 
 
 def test_mean_learning_rate_converts_the_summed_step():
-    # seed 000: a step of 0.1 on the gradient summed over 50 samples = 5.0 on their mean
+    # article 000: a step of 0.1 on the gradient summed over 50 samples = 5.0 on their mean
     assert Mirror(learning_rate=0.1, batch_size=50, reduction="sum").mean_learning_rate == 5.0
     assert Mirror(learning_rate=0.1, batch_size=50, reduction="mean").mean_learning_rate == 0.1
 
 
-def test_svcs_are_seed_000s_and_todays_defaults(digits):
+def test_svcs_are_article_000s_and_todays_defaults(digits):
     X, y, _, _ = digits
-    seed, today = make_baseline("svc-seed", Mirror(), 0), make_baseline("svc", Mirror(), 0)
+    seed, today = make_baseline("svc-000", Mirror(), 0), make_baseline("svc", Mirror(), 0)
     for svc in (seed, today):
         assert (svc.kernel, svc.C) == ("rbf", 1.0)
     assert (seed.gamma, today.gamma) == ("auto", "scale")
@@ -160,19 +160,22 @@ def test_torch_mlp_computes_the_networks_gradient(digits):
 
     X, y, _, _ = digits
     X, Y = X[:50], np.eye(10)[y[:50]]
-    network = Network([64, 30, 30, 10], seed=0)  # seed 000's network: sigmoid, quadratic
+    network = Network([64, 30, 30, 10], seed=0)  # article 000's network: sigmoid, quadratic
     model = TorchNetworkClassifier()
+    # torch-mlp keeps rows as samples (a @ W + b, W (in, out)); nets keeps columns (W a + b)
     model.parameters_ = [
         torch.tensor(array, requires_grad=True)
         for pair in zip(network.weights, network.biases, strict=True)
-        for array in pair
+        for array in (pair[0].T.copy(), pair[1][:, 0].copy())
     ]
     cost = _costs(torch)["quadratic"](model._forward(torch, torch.tensor(X)), torch.tensor(Y))
     cost.sum().backward()
     assert cost.sum().item() == pytest.approx(network.cost(X, Y), rel=1e-12)
     expected = GRADIENTS["vectorised"](network, X, Y)
     arrays = [
-        array for pair in zip(expected.weights, expected.biases, strict=True) for array in pair
+        array
+        for pair in zip(expected.weights, expected.biases, strict=True)
+        for array in (pair[0].T, pair[1][:, 0])
     ]
     for parameter, gradient in zip(model.parameters_, arrays, strict=True):
         np.testing.assert_allclose(parameter.grad.numpy(), gradient, atol=1e-12)

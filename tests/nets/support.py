@@ -64,12 +64,12 @@ def min_abs_z_at_relu(network: Network, X: np.ndarray) -> float:
 
 
 def xor_data() -> tuple[np.ndarray, np.ndarray]:
-    """Seed 003's four XOR points and their labels."""
+    """Article 003's four XOR points and their labels."""
     return np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]), np.array([0, 1, 1, 0])
 
 
 def blobs_data(n_per_class: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Seeds 001/004's three unit-variance clouds centred at (0, −2), (2, 2), (−2, 2)."""
+    """Articles 001/004's three unit-variance clouds centred at (0, −2), (2, 2), (−2, 2)."""
     centres = np.array([[0.0, -2.0], [2.0, 2.0], [-2.0, 2.0]])
     X = np.vstack([rng.standard_normal((n_per_class, 2)) + centre for centre in centres])
     return X, np.repeat(np.arange(3), n_per_class)

@@ -12,17 +12,17 @@ from nets.costs import COSTS, OUTPUT_LOSSES
 
 
 def sample(cost: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    if cost == "cross_entropy":
-        a = ACTIVATIONS["softmax"](rng.standard_normal((4, 3)))
-        return a, np.eye(3)[[0, 2, 1, 2]]
-    return rng.uniform(0.05, 0.95, (4, 3)), rng.random((4, 3))
+    if cost == "cross_entropy":  # 3 units, 4 samples as columns
+        a = ACTIVATIONS["softmax"](rng.standard_normal((3, 4)))
+        return a, np.eye(3)[[0, 2, 1, 2]].T
+    return rng.uniform(0.05, 0.95, (3, 4)), rng.random((3, 4))
 
 
 @pytest.mark.parametrize("name", list(COSTS))
 def test_value_is_summed_over_samples(name):
     a, y = sample(name, np.random.default_rng(0))
     cost = COSTS[name]
-    assert cost.value(a, y) == pytest.approx(sum(cost.value(a[i], y[i]) for i in range(4)))
+    assert cost.value(a, y) == pytest.approx(sum(cost.value(a[:, i], y[:, i]) for i in range(4)))
 
 
 def test_values_match_their_formulas():
@@ -51,9 +51,9 @@ def test_output_loss_is_the_cost_of_the_activation(output, cost):
     # the z-form of each pair equals the a-form where no clip bites, and its delta equals the
     # chain rule backward(a, dC/da)
     rng = np.random.default_rng(2)
-    z = rng.standard_normal((5, 3))
+    z = rng.standard_normal((3, 5))  # 3 units, 5 samples as columns
     a = ACTIVATIONS[output](z)
-    y = np.eye(3)[rng.integers(0, 3, 5)]
+    y = np.eye(3)[rng.integers(0, 3, 5)].T
     loss = OUTPUT_LOSSES[(output, cost)]
     assert loss.value(z, y) == pytest.approx(COSTS[cost].value(a, y), rel=1e-12)
     chain = ACTIVATIONS[output].backward(a, COSTS[cost].gradient(a, y))
@@ -64,8 +64,8 @@ def test_output_loss_is_the_cost_of_the_activation(output, cost):
 @pytest.mark.parametrize(("output", "cost"), sorted(OUTPUT_LOSSES))
 def test_output_loss_delta_is_the_derivative_of_its_value_at_any_z(output, cost):
     rng = np.random.default_rng(3)
-    z = rng.standard_normal((4, 3)) * np.array([[1.0], [20.0], [40.0], [60.0]])
-    y = rng.random((4, 3))  # not one-hot: the general gradient must hold
+    z = rng.standard_normal((3, 4)) * np.array([1.0, 20.0, 40.0, 60.0])  # samples as columns
+    y = rng.random((3, 4))  # not one-hot: the general gradient must hold
     loss = OUTPUT_LOSSES[(output, cost)]
     h = 1e-5
     expected = np.empty_like(z)
@@ -77,8 +77,8 @@ def test_output_loss_delta_is_the_derivative_of_its_value_at_any_z(output, cost)
 
 
 def test_softmax_delta_is_not_a_minus_y_for_targets_that_do_not_sum_to_one():
-    a = ACTIVATIONS["softmax"](np.array([[0.3, -0.2, 1.0]]))
-    y = np.array([[1.0, 1.0, 0.0]])  # sums to 2: a − y is not the gradient any more
+    a = ACTIVATIONS["softmax"](np.array([[0.3], [-0.2], [1.0]]))
+    y = np.array([[1.0], [1.0], [0.0]])  # sums to 2: a − y is not the gradient any more
     chain = ACTIVATIONS["softmax"].backward(a, COSTS["cross_entropy"].gradient(a, y))
     assert not np.allclose(chain, a - y)
     delta = OUTPUT_LOSSES[("softmax", "cross_entropy")].delta(a, y)

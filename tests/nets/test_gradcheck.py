@@ -48,5 +48,7 @@ def test_check_catches_a_wrong_gradient(monkeypatch):
 
 def test_check_rejects_unknown_routine():
     network, X, Y = problem([2, 2], "sigmoid", "sigmoid", "quadratic")
-    with pytest.raises(ConfigError, match="routine must be one of 'loop', 'per_sample'"):
+    with pytest.raises(
+        ConfigError, match="routine must be one of 'loop', 'per_unit', 'per_sample'"
+    ):
         check(network, X, Y, routine="fast")

@@ -89,27 +89,27 @@ def test_hand_worked_example_pins_cost_and_gradients():
     # A [2, 2, 1] sigmoid network with quadratic cost, weights chosen so every sigmoid is of
     # 0 or ln 3: σ(0) = 1/2, σ(ln 3) = 1/(1 + 1/3) = 3/4, so all the arithmetic is exact.
     network = Network([2, 2, 1], cost="quadratic", seed=0)
-    network.weights[0][:] = [[1.0, math.log(3.0)], [-0.5, 1.0]]
-    network.biases[0][:] = [0.0, -2.0]
-    network.weights[1][:] = [[2.0], [-2.0]]
-    network.biases[1][:] = [0.5]
+    network.weights[0][:] = [[1.0, -0.5], [math.log(3.0), 1.0]]  # (out, in)
+    network.biases[0][:] = [[0.0], [-2.0]]
+    network.weights[1][:] = [[2.0, -2.0]]
+    network.biases[1][:] = [[0.5]]
     # Two identical samples x = (1, 2), target 1, so every figure below is doubled by the sum.
     X = np.array([[1.0, 2.0], [1.0, 2.0]])
     Y = np.array([[1.0], [1.0]])
-    # Hidden: z1 = (1·1 + 2·(−0.5) + 0, 1·ln3 + 2·1 − 2) = (0, ln 3), a1 = (1/2, 3/4).
-    # Output: z2 = (1/2)·2 + (3/4)·(−2) + 0.5 = 0, a2 = 1/2.
+    # Hidden: z1 = W1 x + b1 = (1·1 − 0.5·2 + 0, ln3·1 + 1·2 − 2) = (0, ln 3), a1 = (1/2, 3/4).
+    # Output: z2 = 2·(1/2) − 2·(3/4) + 0.5 = 0, a2 = 1/2.
     # Cost per sample ½ (1/2 − 1)² = 1/8; summed over the two samples: 1/4.
     assert network.cost(X, Y) == pytest.approx(0.25, abs=1e-15)
-    # δ2 = (a2 − y) σ'(z2) = (−1/2)(1/4) = −1/8.
-    # dC/dW2 = a1ᵀ δ2 = (1/2 · −1/8, 3/4 · −1/8) = (−1/16, −3/32); dC/db2 = −1/8.
-    # δ1 = (δ2 W2ᵀ) ⊙ a1 (1 − a1) = (−1/4, 1/4) ⊙ (1/4, 3/16) = (−1/16, 3/64).
-    # dC/dW1 = xᵀ δ1 = [[−1/16, 3/64], [−1/8, 3/32]]; dC/db1 = (−1/16, 3/64).
+    # BP1: δ2 = (a2 − y) σ'(z2) = (−1/2)(1/4) = −1/8.
+    # BP4, BP3: dC/dW2 = δ2 a1ᵀ = (−1/8 · 1/2, −1/8 · 3/4) = (−1/16, −3/32); dC/db2 = −1/8.
+    # BP2: δ1 = (W2ᵀ δ2) ⊙ a1 (1 − a1) = (−1/4, 1/4) ⊙ (1/4, 3/16) = (−1/16, 3/64).
+    # BP4, BP3: dC/dW1 = δ1 xᵀ = [[−1/16, −1/8], [3/64, 3/32]]; dC/db1 = (−1/16, 3/64).
     # Two samples: all doubled.
     expected_w = [
-        2 * np.array([[-1 / 16, 3 / 64], [-1 / 8, 3 / 32]]),
-        2 * np.array([[-1 / 16], [-3 / 32]]),
+        2 * np.array([[-1 / 16, -1 / 8], [3 / 64, 3 / 32]]),
+        2 * np.array([[-1 / 16, -3 / 32]]),
     ]
-    expected_b = [2 * np.array([-1 / 16, 3 / 64]), 2 * np.array([-1 / 8])]
+    expected_b = [2 * np.array([[-1 / 16], [3 / 64]]), 2 * np.array([[-1 / 8]])]
     for name, routine in GRADIENTS.items():
         gradient = routine(network, X, Y)
         tolerance = 1e-9 if name == "numerical" else 1e-15
@@ -119,15 +119,15 @@ def test_hand_worked_example_pins_cost_and_gradients():
             np.testing.assert_allclose(got, want, rtol=0, atol=tolerance, err_msg=name)
 
 
-def test_seed_003_factor_of_two_is_mean_versus_half_sum():
-    # Seed 003 measures J = mean over its N = 4 samples of (a − y)², whose gradient carries
+def test_article_003_factor_of_two_is_mean_versus_half_sum():
+    # Article 003 measures J = mean over its N = 4 samples of (a − y)², whose gradient carries
     # 2/N, but its update used the plain sum of δ aᵀ: the gradient of C = ½ Σ (a − y)².
     # dJ/dθ = (2/N) dC/dθ = ½ dC/dθ for N = 4: the numerical gradient of J is half backprop's.
     X, labels = xor_data()
     Y = labels[:, np.newaxis].astype(float)
     network = Network([2, 2, 2, 1], seed=7)
 
-    def J() -> float:  # seed 003's cost, computed independently of nets.costs
+    def J() -> float:  # article 003's cost, computed independently of nets.costs
         return float(np.mean((network.predict_proba(X) - Y) ** 2))
 
     backprop = GRADIENTS["vectorised"](network, X, Y)
@@ -190,7 +190,7 @@ def test_loop_scalar_output_error_matches_the_vectorised_one(output, cost):
     network, X, _ = problem([3, 4], "sigmoid", output, cost, n=6, seed=5)
     Y = np.random.default_rng(5).random((6, 4)) * 2
     a = network.predict_proba(X)
-    vectorised = output_delta(network, a, Y)
+    vectorised = output_delta(network, a.T, Y.T).T  # samples as columns inside nets
     rows = zip(a.tolist(), Y.tolist(), strict=True)
     scalar = [_output_delta(output, cost, a_i, y_i) for a_i, y_i in rows]
     np.testing.assert_allclose(scalar, vectorised, rtol=1e-12, atol=1e-15)
@@ -225,7 +225,7 @@ def test_cross_entropy_cost_is_exact_at_any_output_weighted_input(output, cost):
     # From z, the cost is finite and matches the closed form even where a = f(z) rounds to 0 or 1.
     network, X, Y = saturated(output, cost, 1.0)
     network.weights[-1][:] = 0.0
-    network.biases[-1][:] = [800.0, -800.0, 0.0]
+    network.biases[-1][:] = [[800.0], [-800.0], [0.0]]
     Y = (
         np.tile([1.0, 0.0, 0.0], (len(X), 1))
         if output == "softmax"

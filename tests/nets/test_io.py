@@ -36,7 +36,7 @@ def test_round_trip(tmp_path, network):
     np.testing.assert_array_equal(loaded.predict_proba(X), network.predict_proba(X))
     assert load(npz_path).config() == network.config()  # either file name works
     metadata = json.loads(json_path.read_text())
-    assert metadata["shapes"]["weights_0"] == [3, 5]
+    assert metadata["shapes"]["weights_0"] == [5, 3]
     assert "nets_version" in metadata
     with np.load(npz_path, allow_pickle=False) as archive:
         assert sorted(archive.files) == ["biases_0", "biases_1", "weights_0", "weights_1"]
@@ -84,7 +84,7 @@ def test_wrong_shape(tmp_path, network):
     metadata = json.loads(json_path.read_text())
     del metadata["shapes"]  # the config's sizes still catch it
     json_path.write_text(json.dumps(metadata))
-    with pytest.raises(ModelFileError, match=r"model\.json.*weights\[0\] must have shape \(3, 5\)"):
+    with pytest.raises(ModelFileError, match=r"model\.json.*weights\[0\] must have shape \(5, 3\)"):
         load(tmp_path / "model")
 
 

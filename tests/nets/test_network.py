@@ -11,10 +11,10 @@ import pytest
 from nets import INITIALISERS, ConfigError, Network
 
 
-def test_parameter_shapes_follow_rows_are_samples():
+def test_parameter_shapes_follow_samples_are_columns():
     network = Network([4, 3, 2], seed=0)
-    assert [w.shape for w in network.weights] == [(4, 3), (3, 2)]
-    assert [b.shape for b in network.biases] == [(3,), (2,)]
+    assert [w.shape for w in network.weights] == [(3, 4), (2, 3)]  # (out, in): z = W a + b
+    assert [b.shape for b in network.biases] == [(3, 1), (2, 1)]
     assert network.n_parameters == 4 * 3 + 3 + 3 * 2 + 2
 
 
@@ -52,27 +52,25 @@ def test_invalid_settings_name_the_setting(kwargs, message):
 def test_forward_keeps_zs_and_activations():
     network = Network([3, 4, 2], hidden_activation="tanh", output_activation="softmax", seed=1)
     X = np.random.default_rng(0).standard_normal((5, 3))
-    zs, activations = network.forward(X)
-    assert activations[0] is X or np.array_equal(activations[0], X)
-    assert [z.shape for z in zs] == [(5, 4), (5, 2)]
-    np.testing.assert_allclose(zs[0], X @ network.weights[0] + network.biases[0])
+    zs, activations = network.forward(X)  # rows in, columns inside
+    np.testing.assert_array_equal(activations[0], X.T)
+    assert [z.shape for z in zs] == [(4, 5), (2, 5)]
+    np.testing.assert_allclose(zs[0], network.weights[0] @ X.T + network.biases[0])
     np.testing.assert_allclose(activations[1], np.tanh(zs[0]))
-    np.testing.assert_allclose(activations[2].sum(axis=1), 1.0)
-    lean = network.forward_activations(X)
-    for full, fast in zip(activations, lean, strict=True):
-        np.testing.assert_allclose(full, fast, rtol=1e-15)
-    np.testing.assert_array_equal(network.predict_proba(X), lean[-1])
+    np.testing.assert_allclose(activations[2].sum(axis=0), 1.0)
+    np.testing.assert_array_equal(network.predict_proba(X), activations[-1].T)
+    assert network.feedforward(X.T)[1][-1].shape == (2, 5)
 
 
 def test_predict_is_argmax_or_threshold():
     X = np.zeros((3, 2))
     many = Network([2, 3], output_activation="identity", seed=0)
     many.weights[0][:] = 0.0
-    many.biases[0][:] = [0.1, 0.7, 0.3]
+    many.biases[0][:] = [[0.1], [0.7], [0.3]]
     np.testing.assert_array_equal(many.predict(X), [1, 1, 1])
     one = Network([2, 1], seed=0)
-    one.weights[0][:] = [[1.0], [0.0]]
-    one.biases[0][:] = [0.0]
+    one.weights[0][:] = [[1.0, 0.0]]
+    one.biases[0][:] = [[0.0]]
     # σ(−1) < 0.5 → 0; σ(0) = 0.5 is not above 0.5 → 0; σ(2) > 0.5 → 1.
     labels = one.predict(np.array([[-1.0, 0.0], [0.0, 0.0], [2.0, 5.0]]))
     np.testing.assert_array_equal(labels, [0, 0, 1])
@@ -123,7 +121,7 @@ def test_seed_kinds_and_reproducibility():
     c = Network([3, 4, 2], seed=6)
     np.testing.assert_array_equal(a.weights[0], b.weights[0])
     assert not np.array_equal(a.weights[0], c.weights[0])
-    assert Network([3, 4, 2], seed=None).weights[0].shape == (3, 4)
+    assert Network([3, 4, 2], seed=None).weights[0].shape == (4, 3)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

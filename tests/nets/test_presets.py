@@ -8,8 +8,8 @@ from nets import PRESETS, Network, TrainingConfig
 from tests.nets.support import blobs_data, xor_data
 
 
-def test_mnist_seed_is_seed_000s_experiment():
-    preset = PRESETS["mnist-seed"]
+def test_mnist_000_is_article_000s_experiment():
+    preset = PRESETS["mnist-000"]
     assert preset.dataset == "mnist"
     assert preset.network == {
         "sizes": [784, 30, 30, 10],
@@ -39,7 +39,7 @@ def test_every_preset_builds_and_describes_itself():
         np.testing.assert_array_equal(first.weights[0], again.weights[0])
 
 
-def test_blobs_description_names_seed_004s_bugs():
+def test_blobs_description_names_article_004s_bugs():
     description = PRESETS["blobs"].description
     assert "b1" in description and "b2" in description and "10e-7" in description
 

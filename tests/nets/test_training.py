@@ -206,7 +206,10 @@ def test_large_but_sane_weights_are_not_a_divergence():
         ({"momentum": 1.0}, r"momentum must be a finite number in \[0, 1\)"),
         ({"momentum": -0.1}, "momentum must be"),
         ({"weight_decay": -1e-4}, "weight_decay must be"),
-        ({"gradient": "fastest"}, "gradient must be one of 'loop', 'per_sample', 'vectorised'"),
+        (
+            {"gradient": "fastest"},
+            "gradient must be one of 'loop', 'per_unit', 'per_sample', 'vectorised'",
+        ),
     ],
 )
 def test_invalid_training_settings_fail_at_construction(settings, message):
