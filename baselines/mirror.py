@@ -1,9 +1,10 @@
 """``Mirror``: the settings of the network that a baseline copies.
 
 A baseline "mirrors" the network when it uses the same hidden layers, mini-batch size, number of
-epochs and an equivalent step; ``backprop_bench.models.mirror_of(preset)`` builds one from a
-``nets.presets`` preset, so the baselines follow the network's settings rather than restating
-them. The last four fields only matter to ``torch-mlp``, which copies the network entirely.
+epochs and an equivalent step; ``backprop_bench.experiments.models.mirror_of(preset)`` builds
+one from a ``nets.presets`` preset, so the baselines follow the network's settings rather than
+restating them. The last four fields only matter to ``torch-mlp``, which copies the network
+entirely.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-REDUCTIONS = ("sum", "mean")
-DTYPES = ("float64", "float32")
+from nets.network import DTYPES
+from nets.training import REDUCTIONS
 
 
 @dataclass(frozen=True)

@@ -11,23 +11,13 @@ Neither mirrors the network -- an SVM has no layers, batches or epochs -- so the
 accepted for a uniform signature and ignored.
 
 ``cache_size`` is libsvm's kernel cache in MB: it changes speed, never the result. A larger one
-does not help here. On full MNIST (60,000 x 784, /255), ``svc-000`` fitted twice side by side
-on two busy cores took 1,112 s with 200 MB and 1,097 s with 2,000 MB: the same 19,626 support
-vectors, the same 0.9446, and both processes peaked near 710 MB, so the bigger cache was barely
-used (libsvm caches kernel columns of its shrinking active set only). ``CACHE_SIZE_MB`` stays at
-libsvm's default.
+does not help here: on full MNIST a cache ten times the default fitted no faster, with the same
+support vectors and accuracy, because libsvm caches kernel columns of its shrinking active set
+only. ``CACHE_SIZE_MB`` stays at libsvm's default.
 
-Timed alone on this project's 2-core machine (one core, nothing else heavy running), full MNIST:
-
-=========  ===============  =======  =========================  =============
-model      support vectors  fit      predict (10,000 images)    test accuracy
-=========  ===============  =======  =========================  =============
-svc-000   19,626           495 s    181 s                      0.9446
-svc        12,336           297 s    135 s                      0.9792
-=========  ===============  =======  =========================  =============
-
-``svc-000`` is the longest fit of a comparison by far: with its prediction it takes about
-12 minutes on one core, whatever else runs beside it.
+``svc-000`` is the longest fit of a comparison by far (its fit and prediction are single
+libsvm calls on one core, which no scheduling can split): the comparison's tables give its
+times on the machine that made them.
 """
 
 from __future__ import annotations
@@ -36,7 +26,7 @@ from sklearn.svm import SVC
 
 from baselines.mirror import Mirror
 
-CACHE_SIZE_MB = 200  # libsvm's default: a larger cache measured no faster (see above)
+CACHE_SIZE_MB = 200  # libsvm's default: a larger cache was no faster (see above)
 
 
 def make_svc_000(mirror: Mirror, seed: int | None = None) -> SVC:

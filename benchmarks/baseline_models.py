@@ -1,10 +1,11 @@
 """The scikit-learn baselines that mirror the mnist-000 network: fit, predict, test accuracy.
 
-Each model is ``baselines.make_baseline(name, backprop_bench.models.mirror_of("mnist-000"),
-seed)`` on a fixed stratified subset of MNIST (5,000 training and 1,000 test images; 500/200
-with BACKPROP_BENCH_ASV_SMALL), prepared by the shared preprocessing. As in scikit-learn's own
-asv benchmarks, every model is fitted once in ``setup_cache``; ``time_predict`` and
-``track_test_accuracy`` use that fit, ``time_fit`` fits a fresh copy each sample.
+Each model is ``baselines.make_baseline(name, mirror_of("mnist-000"), seed)`` (``mirror_of``
+from ``backprop_bench.experiments.models``) on a fixed stratified subset of MNIST (5,000
+training and 1,000 test images; 500/200 with BACKPROP_BENCH_ASV_SMALL), prepared by the shared
+preprocessing. As in scikit-learn's own asv benchmarks, every model is fitted once in
+``setup_cache``; ``time_predict`` and ``track_test_accuracy`` use that fit, ``time_fit`` fits a
+fresh copy each sample.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import warnings
 
 from sklearn.exceptions import ConvergenceWarning
 
-from backprop_bench.models import mirror_of
+from backprop_bench.experiments.models import mirror_of
 from baselines import make_baseline
 from nets.presets import PRESETS
 

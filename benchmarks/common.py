@@ -7,8 +7,9 @@ asv runs a ``setup_cache`` once per class that defines it, asv issue #880), and 
 methods return accuracies and ratios measured in the same runs as the timings.
 
 Nothing is computed here that nets/, baselines/ or backprop_bench/ already compute: data comes
-from ``backprop_bench.datasets.load`` (and its cache) through ``backprop_bench.preprocessing.
-prepare``, networks from ``nets``, baselines from ``baselines.make_baseline``.
+from ``backprop_bench.data.datasets.load`` (and its cache) through
+``backprop_bench.data.preprocessing.prepare``, networks from ``nets``, baselines from
+``baselines.make_baseline``.
 
 ``BACKPROP_BENCH_ASV_SMALL=1`` shrinks data subsets, the routine grid and the roofline size so
 that CI's dry run of the whole suite (``asv run --python=same --quick --dry-run``) takes a
@@ -18,9 +19,8 @@ BLAS threads: the suite runs NumPy's BLAS on ONE thread unless BACKPROP_BENCH_AS
 says otherwise (an int, or "all" for every core): every ``setup`` and ``setup_cache`` starts with
 ``limit_blas()``.
 On a shared machine a multi-threaded BLAS waiting for a descheduled thread made small products
-up to 100 times slower (measured: the vectorised routine at batch 50, h=30 took 32 ms with 2
-threads under load, 0.28 ms with 1), which would drown every comparison in noise; and the loop
-and per-sample routines use one core anyway. The roofline benchmark measures both one thread
+up to 100 times slower, which would drown every comparison in noise; and the loop, per-unit and
+per-sample routines use one core anyway. The roofline benchmark measures both one thread
 and all cores.
 
 Asv re-runs ``setup`` before every timed sample (asv_runner >= 0.3, asv issue #966), so the
@@ -38,8 +38,8 @@ import timeit
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from backprop_bench.datasets import load
-from backprop_bench.preprocessing import Experiment, prepare
+from backprop_bench.data.datasets import load
+from backprop_bench.data.preprocessing import Experiment, prepare
 from nets.network import Network
 from nets.presets import PRESETS
 
@@ -80,7 +80,7 @@ def limit_blas(setting: str | int = BLAS_THREADS) -> None:
     """Set the BLAS thread count of this (benchmark) process; see the module docstring.
 
     Only when it changes: threadpoolctl inspects every loaded library, which evicts enough of
-    the CPU caches to add ~250 µs to the next small gradient call, and asv runs ``setup``
+    the CPU caches to slow the next small gradient call measurably, and asv runs ``setup``
     right before every timed call.
     """
     threads = blas_threads(setting)

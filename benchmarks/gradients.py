@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import itertools
 
-from backprop_bench import speed  # not its functions: asv would take a time_ one for a benchmark
+from backprop_bench.experiments import speed  # the module: asv would time a time_ function
 from nets.gradients import GRADIENTS, RUNGS
 
 from .common import (

@@ -19,7 +19,7 @@ import warnings
 
 from sklearn.exceptions import ConvergenceWarning
 
-from backprop_bench.models import mirror_of
+from backprop_bench.experiments.models import mirror_of
 from baselines import make_baseline
 from nets.presets import PRESETS
 from nets.training import train

@@ -7,6 +7,7 @@ temporary file first and moved into place, so a crash never leaves half a model.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -46,8 +47,9 @@ def write_atomically(target: str | os.PathLike[str], write: Callable[[IO[bytes]]
     """Write ``target`` whole or not at all: ``write(file)`` fills a temporary file in the same
     folder, which is flushed to disk and renamed over ``target`` (``os.replace`` is atomic).
 
-    The file gets the mode a plain open() would give it. The project's one atomic writer: the
-    harness (``backprop_bench.records``) writes its records and tables through it too.
+    The file gets the mode a plain open() would give it, and the rename itself is made durable
+    (the folder is synced where the system allows). The project's one atomic writer: the
+    harness (``backprop_bench.files``) writes its caches, records and tables through it too.
     """
     target = Path(target)
     handle, temporary = tempfile.mkstemp(
@@ -63,6 +65,12 @@ def write_atomically(target: str | os.PathLike[str], write: Callable[[IO[bytes]]
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    with contextlib.suppress(OSError):  # POSIX; a no-op where folders cannot be opened
+        folder = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
     return target
 
 

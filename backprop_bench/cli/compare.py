@@ -1,0 +1,188 @@
+"""`backprop-bench compare` and `backprop-bench reproduce`: fits over seeds, tables, plots."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+REPRODUCE_MODELS = ("mnist-000", "svc-000", "svc", "mlp", "linear")
+
+
+def _seeds(text: str) -> list[int]:
+    """``"3"`` -> [3]; ``"0-4"`` -> [0, 1, 2, 3, 4] (argparse type for --seeds)."""
+    try:
+        if "-" in text.strip("-"):
+            first, last = (int(part) for part in text.split("-", 1))
+            if last < first:
+                raise ValueError
+            return list(range(first, last + 1))
+        return [int(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a seed or a range of seeds (e.g. 3 or 0-4)"
+        ) from None
+
+
+def _add_run_options(parser: argparse.ArgumentParser, out_help: str) -> None:
+    parser.add_argument(
+        "--jobs", type=int, help="fits run in parallel processes (default: one per core)"
+    )
+    parser.add_argument("--out", metavar="DIR", help=out_help)
+    parser.add_argument("--data-dir", metavar="DIR", help="folder holding the dataset's IDX files")
+    parser.add_argument(
+        "--readme",
+        metavar="PATH",
+        default="README.md",
+        help="README whose generated results block to refresh, if it has one (default README.md)",
+    )
+
+
+def add(subparsers: argparse._SubParsersAction) -> None:
+    """Declare `compare` and `reproduce`."""
+    add_compare(subparsers)
+    add_reproduce(subparsers)
+
+
+def add_compare(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "compare",
+        help="fit the network and baselines over seeds; write tables and plots",
+        description="Fit every model (over every seed where the seed matters) on one dataset "
+        "through the shared preprocessing, each fit in its own process, longest first; "
+        "finished fits are cached, so a re-run only rebuilds the tables and plots.",
+    )
+    parser.add_argument("--dataset", required=True, help="mnist, fashion-mnist, digits, ...")
+    parser.add_argument(
+        "--models",
+        default=",".join(REPRODUCE_MODELS),
+        metavar="LIST",
+        help="comma-separated model names: network presets (mnist-000) and baselines "
+        "(svc-000, svc, mlp, linear, torch-mlp); default %(default)s",
+    )
+    parser.add_argument("--n-train", type=int, help="stratified training subset (default: all)")
+    parser.add_argument("--n-test", type=int, help="stratified test subset (default: all)")
+    parser.add_argument(
+        "--seeds",
+        type=_seeds,
+        nargs="+",
+        default=[[0, 1, 2, 3, 4]],
+        metavar="SEED",
+        help="seeds for the models that depend on one: integers or ranges (default 0-4)",
+    )
+    parser.add_argument(
+        "--network",
+        default="mnist-000",
+        help="the preset the baselines mirror (default %(default)s)",
+    )
+    _add_run_options(
+        parser,
+        "results folder (default results/DATASET, or results/DATASET-NTRAIN-NTEST for a subset)",
+    )
+    parser.set_defaults(func=run_compare)
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    models = [name.strip() for name in args.models.split(",") if name.strip()]
+    seeds = [seed for group in args.seeds for seed in group]
+    out = args.out
+    if out is None:
+        subset = args.n_train is not None or args.n_test is not None
+        size = f"-{args.n_train or 'all'}-{args.n_test or 'all'}" if subset else ""
+        out = f"results/{args.dataset}{size}"
+    return _run_comparison(
+        args,
+        dataset=args.dataset,
+        models=models,
+        n_train=args.n_train,
+        n_test=args.n_test,
+        seeds=seeds,
+        network=args.network,
+        out=out,
+    )
+
+
+def add_reproduce(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "reproduce",
+        help="article 000's comparison on full MNIST, written to results/mnist/",
+        description="The network (mnist-000) and the MLP over seeds 0-4, article 000's SVC "
+        "(svc-000), today's SVC and logistic regression once, on all of MNIST: "
+        f"`compare --dataset mnist --models {','.join(REPRODUCE_MODELS)} --seeds 0-4`.",
+    )
+    _add_run_options(parser, "results folder (default results/mnist)")
+    parser.set_defaults(func=run_reproduce)
+
+
+def run_reproduce(args: argparse.Namespace) -> int:
+    return _run_comparison(
+        args,
+        dataset="mnist",
+        models=list(REPRODUCE_MODELS),
+        n_train=None,
+        n_test=None,
+        seeds=[0, 1, 2, 3, 4],
+        network="mnist-000",
+        out=args.out or "results/mnist",
+    )
+
+
+def _run_comparison(args: argparse.Namespace, **settings) -> int:
+    import signal
+    from pathlib import Path
+
+    from backprop_bench.cli.progress import FitProgress
+    from backprop_bench.data import datasets
+    from backprop_bench.experiments import runner
+    from backprop_bench.reports import publish
+
+    out = Path(settings.pop("out"))
+    progress = FitProgress()
+
+    def fetch(name: str) -> None:
+        datasets.load(name, data_dir=args.data_dir, progress=progress.enabled)
+
+    def stop(signum: int, frame: object) -> None:  # `kill` stops a run as Ctrl-C does
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        comparison = runner.compare(
+            **settings,
+            jobs=args.jobs,
+            data_dir=args.data_dir,
+            on_event=progress,
+            command="backprop-bench " + " ".join(sys.argv[1:]),
+            fetch=fetch,
+            out_dir=out,
+        )
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        progress.close()
+    paths = publish.write_results(out, comparison)
+    print((out / "comparison.md").read_text(encoding="utf-8"))
+    run = comparison.this_run
+    print(
+        f"{run['fitted']} fits run, {run['cached']} taken from the cache "
+        f"({runner.runs_cache_dir()}), {run['skipped']} skipped; "
+        f"wall time {run['wall_seconds']:.1f} s"
+    )
+    print(f"wrote {len(paths)} files to {out}/")
+    crashed = comparison.crashed
+    readme = Path(args.readme)
+    if not crashed and readme.is_file() and publish.update_readme(readme, out):
+        print(f"updated the generated results block in {readme}")
+    for record in crashed:
+        seed = "" if record.seed is None else f" seed {record.seed}"
+        print(
+            f"backprop-bench {args.command}: fit {record.model}{seed} crashed: {record.reason}",
+            file=sys.stderr,
+        )
+    if crashed:
+        print(
+            f"backprop-bench {args.command}: error: {len(crashed)} of "
+            f"{len(comparison.records)} fits crashed (listed above; their rows are in {out}/, "
+            "not cached, and the README was left alone)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0

@@ -1,0 +1,93 @@
+"""`backprop-bench report`: tables and plots rebuilt from finished runs and asv results."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from backprop_bench.errors import BenchError
+
+ASV_RESULTS = ".asv/results"
+
+
+def add(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "report",
+        help="rebuild tables and plots from finished runs and from asv results",
+        description="Rebuild every results folder's tables and plots from its runs.jsonl "
+        "(no data, no fitting), and the benchmark tables and plots from asv's results.",
+    )
+    parser.add_argument(
+        "folders",
+        nargs="*",
+        metavar="DIR",
+        help="results folders to rebuild (default: every results/*/ holding a runs.jsonl)",
+    )
+    parser.add_argument(
+        "--asv-results",
+        metavar="DIR",
+        help=f"asv's results folder (default {ASV_RESULTS}, skipped if it holds none)",
+    )
+    parser.add_argument(
+        "--asv-out",
+        default="results/benchmarks",
+        metavar="DIR",
+        help="where the benchmark report goes (default %(default)s)",
+    )
+    parser.add_argument("--commit", help="the asv commit to report (default: the latest)")
+    parser.add_argument(
+        "--readme",
+        default="README.md",
+        metavar="PATH",
+        help="README whose generated results blocks to refresh, if it has them",
+    )
+    parser.set_defaults(func=run_report)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from backprop_bench.reports import publish
+
+    folders = [Path(folder) for folder in args.folders] or sorted(
+        path.parent for path in Path("results").glob(f"*/{publish.RUNS}")
+    )
+    readme = Path(args.readme)
+    for folder in folders:
+        written = publish.render(folder)
+        print(f"{folder}: rebuilt {len(written)} tables and plots")
+        if readme.is_file() and publish.update_readme(readme, folder):
+            print(f"{folder}: updated the generated results block in {readme}")
+    if not _report_benchmarks(args) and not folders:
+        raise BenchError(
+            "nothing to report: no results/*/runs.jsonl and no asv results "
+            f"({args.asv_results or ASV_RESULTS}); run `backprop-bench reproduce` or `asv run`"
+        )
+    return 0
+
+
+def _report_benchmarks(args: argparse.Namespace) -> bool:
+    """Write the asv benchmark report; whether there was one. Problems with asv results the
+    user named (--asv-results, --commit) are errors; with the default folder, a note."""
+    from pathlib import Path
+
+    named = args.asv_results is not None or args.commit is not None
+    folder = Path(args.asv_results or ASV_RESULTS)
+    if not folder.is_dir():
+        if named:
+            raise BenchError(f"no asv results in {folder}: run `asv run` first")
+        return False
+    from backprop_bench.reports.asv_report import update_readme, write_benchmark_report
+
+    try:
+        paths = write_benchmark_report(folder, Path(args.asv_out), commit=args.commit)
+    except BenchError as error:
+        if named:
+            raise
+        print(f"backprop-bench report: no benchmark report: {error}", file=sys.stderr)
+        return False
+    print(f"{args.asv_out}: wrote {len(paths)} benchmark tables and plots")
+    readme = Path(args.readme)
+    if readme.is_file() and update_readme(readme, Path(args.asv_out)):
+        print(f"{args.asv_out}: updated the generated benchmarks block in {readme}")
+    return True

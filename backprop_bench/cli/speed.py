@@ -1,0 +1,67 @@
+"""`backprop-bench speed`: the network against MLPClassifier, and the rungs of the gradient."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from backprop_bench.cli.train import check_count
+
+
+def add(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "speed",
+        help="time the network against scikit-learn's MLPClassifier, and its gradient routines",
+        description="Side by side in one process: 20 epochs of mnist-000 against "
+        "MLPClassifier with the same architecture, and each rung of the gradient (loop, "
+        "per_unit, per_sample, vectorised) against the next at batch 50. Medians of the "
+        "repeats' ratios, with their spread.",
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="timed repeats (default 3)")
+    parser.add_argument("--epochs", type=int, help="epochs per fit (default: the preset's 20)")
+    parser.add_argument("--n-train", type=int, help="training subset size (default: all 60,000)")
+    parser.add_argument("--out", metavar="DIR", help="also write speed.csv and speed.md to DIR")
+    parser.add_argument(
+        "--blas-threads", type=int, help="limit BLAS threads for both models (default: as is)"
+    )
+    parser.set_defaults(func=run_speed)
+
+
+def run_speed(args: argparse.Namespace) -> int:
+    from threadpoolctl import threadpool_limits
+
+    from backprop_bench.data.datasets import load
+    from backprop_bench.data.preprocessing import prepare
+    from backprop_bench.experiments import speed
+    from backprop_bench.files import check_output_folder
+    from nets.presets import PRESETS
+
+    for option in ("repeats", "epochs", "n_train", "blas_threads"):
+        check_count("--" + option.replace("_", "-"), getattr(args, option), 1)
+    if args.out:
+        check_output_folder(args.out)
+    preset = PRESETS[speed.PRESET]
+    tty = sys.stderr.isatty()
+    data = prepare(
+        load(preset.dataset, progress=tty),
+        n_train=args.n_train,
+        dtype=preset.network.get("dtype", "float64"),
+    )
+
+    def progress(message: str) -> None:
+        print(message, file=sys.stderr)
+
+    with threadpool_limits(limits=args.blas_threads, user_api="blas"):
+        header = speed.header_lines(data, repeats=args.repeats)
+        for line in header:
+            print(line)
+        comparisons = speed.time_training(
+            data, epochs=args.epochs, repeats=args.repeats, progress=progress
+        )
+        comparisons += speed.time_rungs(repeats=max(args.repeats, 5), progress=progress)
+    table = speed.speed_table(comparisons)
+    print(speed.speed_markdown(table))
+    if args.out:
+        for path in speed.write_outputs(table, header, args.out):
+            print(f"wrote {path}")
+    return 0

@@ -1,0 +1,121 @@
+"""What a result depends on besides the code's inputs: machine, libraries, commit, date.
+
+``describe()`` returns a JSON-able dict: CPU model and core count, memory, the BLAS libraries
+loaded and their thread counts (``threadpoolctl``), Python and library versions, the git commit
+of the code and whether the code had uncommitted changes, and the date (UTC). Every results
+folder records it, so a table can be read against the machine that made it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+LIBRARIES = ("numpy", "scipy", "scikit-learn", "pandas", "matplotlib", "threadpoolctl", "torch")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def now() -> str:
+    """The current UTC time, ISO 8601 to the second."""
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def cpu_model() -> str:
+    """The CPU's marketing name (from /proc/cpuinfo on Linux), else ``platform.processor()``."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as file:
+            for line in file:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (the affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def memory_gb() -> float | None:
+    """Total physical memory in GB (Linux), else ``None``."""
+    try:
+        return round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9, 1)
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def blas() -> list[dict[str, Any]]:
+    """The BLAS/OpenMP libraries loaded by numpy and scipy, with their thread counts."""
+    import numpy  # noqa: F401  (load the libraries threadpoolctl inspects)
+    import scipy.linalg  # noqa: F401
+    from threadpoolctl import threadpool_info
+
+    keys = ("user_api", "internal_api", "version", "num_threads", "threading_layer", "filepath")
+    return [{key: info.get(key) for key in keys} for info in threadpool_info()]
+
+
+def versions() -> dict[str, str | None]:
+    """Installed versions of Python and the libraries that compute results."""
+    found: dict[str, str | None] = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+#: What "the code" is, for the dirty flag: not the results and README block that runs write.
+CODE_PATHS = (
+    "nets",
+    "baselines",
+    "backprop_bench",
+    "benchmarks",
+    "pyproject.toml",
+    "asv.conf.json",
+)
+
+
+def git(root: Path = ROOT) -> dict[str, Any]:
+    """The commit of the code in ``root`` and whether the code (CODE_PATHS) had uncommitted
+    changes; the results and README a run writes itself do not count."""
+
+    def run(*args: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", *args], cwd=root, capture_output=True, text=True, timeout=10, check=True
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip()
+
+    commit = run("rev-parse", "HEAD")
+    if commit is None:
+        return {"commit": None, "dirty": None}
+    status = run("status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS)
+    return {"commit": commit, "dirty": bool(status) if status is not None else None}
+
+
+def describe() -> dict[str, Any]:
+    """The machine, software and code state, as a JSON-able dict."""
+    return {
+        "date": now(),
+        "cpu": cpu_model(),
+        "cores": usable_cores(),
+        "memory_gb": memory_gb(),
+        "platform": platform.platform(),
+        "blas": blas(),
+        "versions": versions(),
+        "git": git(),
+        "argv": sys.argv[1:],
+    }

@@ -1,0 +1,140 @@
+"""One fit, measured: ``fit_one(spec, experiment, seed)`` -> a JSON-able record.
+
+The record holds what the comparison tables need from one model and seed: train and test
+accuracy, fit and predict seconds, the parameter count, the confusion matrix, and for iterative
+models (the network, the MLP) the per-epoch history. Rules:
+
+- ``fit_seconds`` is training time only. For iterative models it is the sum of the epochs'
+  training times: the train and test accuracy computed between epochs is excluded (it is in
+  ``fit_wall_seconds``, the whole ``fit`` call).
+- ``predict_seconds`` is the time to predict the test set.
+- ``train_accuracy`` is measured on a fixed stratified subset of at most
+  ``TRAIN_SCORE_SIZE`` training samples (``train_accuracy_n`` says how many), for every model
+  alike: predicting all 60,000 MNIST training images with an SVC would take six times its test
+  prediction. The per-epoch history holds the accuracy on the whole training set.
+- Warnings raised while fitting (e.g. a solver that did not converge) are kept in the record,
+  and so is what the solver did (``fitted``: iterations, support vectors).
+
+The caller (the runner) adds the identity of the fit and the peak memory of the process.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import confusion_matrix
+
+from backprop_bench.data.preprocessing import Experiment, stratified_subset
+from backprop_bench.experiments.models import ModelSpec
+
+TRAIN_SCORE_SIZE = 2000
+TRAIN_SCORE_SEED = 0
+
+
+def fit_one(
+    spec: ModelSpec,
+    experiment: Experiment,
+    seed: int | None,
+    *,
+    on_epoch: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Fit ``spec`` with ``seed`` on ``experiment``'s training data; measure it on both splits.
+
+    ``on_epoch(epoch, epochs)`` is called after each epoch of an iterative model (progress).
+    Exceptions from the model propagate: the runner turns them into a failed record.
+    """
+    estimator = spec.build(seed, experiment.n_train)
+    X, y = experiment.X_train, experiment.y_train
+    X_test, y_test = experiment.X_test, experiment.y_test
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        start = time.perf_counter()
+        history = _fit(spec, estimator, experiment, on_epoch)
+        fit_wall_seconds = time.perf_counter() - start
+
+        start = time.perf_counter()
+        predicted = estimator.predict(X_test)
+        predict_seconds = time.perf_counter() - start
+
+        scored = stratified_subset(y, min(TRAIN_SCORE_SIZE, len(y)), TRAIN_SCORE_SEED)
+        train_accuracy = float(np.mean(estimator.predict(X[scored]) == y[scored]))
+    labels = np.arange(experiment.n_classes)
+    return {
+        "train_accuracy": train_accuracy,
+        "train_accuracy_n": len(scored),
+        "test_accuracy": float(np.mean(predicted == y_test)),
+        "fit_seconds": sum(r["seconds"] for r in history) if history else fit_wall_seconds,
+        "fit_wall_seconds": fit_wall_seconds,
+        "predict_seconds": predict_seconds,
+        "n_parameters": n_parameters(estimator),
+        "fitted": fitted_details(estimator),
+        "confusion_matrix": confusion_matrix(y_test, predicted, labels=labels).tolist(),
+        "history": history,
+        "warnings": sorted({f"{w.category.__name__}: {w.message}" for w in caught}),
+    }
+
+
+def _fit(
+    spec: ModelSpec,
+    estimator: Any,
+    experiment: Experiment,
+    on_epoch: Callable[[int, int], None] | None,
+) -> list[dict[str, Any]] | None:
+    """Train ``estimator``; return its per-epoch history (``None`` for one-shot models)."""
+    X, y = experiment.X_train, experiment.y_train
+    if not spec.iterative:
+        estimator.fit(X, y)
+        return None
+    epochs = estimator.max_iter if spec.kind == "mlp" else estimator.epochs
+
+    def progress(record: Any) -> None:
+        if on_epoch is not None:
+            epoch = record["epoch"] if isinstance(record, dict) else record.epoch
+            on_epoch(epoch, epochs)
+
+    validation = (experiment.X_test, experiment.y_test)
+    if spec.kind == "mlp":
+        from baselines import fit_per_epoch
+
+        return fit_per_epoch(
+            estimator, X, y, X_test=validation[0], y_test=validation[1], on_epoch=progress
+        )
+    estimator.fit(X, y, validation_data=validation, on_epoch=progress)
+    return [dict(record) for record in estimator.history_]
+
+
+def fitted_details(estimator: Any) -> dict[str, int]:
+    """What the solver did: iterations run (lbfgs, SGD epochs), support vectors (SVC)."""
+    details = {}
+    if hasattr(estimator, "n_iter_"):
+        details["n_iter"] = int(np.max(estimator.n_iter_))
+    if hasattr(estimator, "n_support_"):
+        details["n_support_vectors"] = int(np.sum(estimator.n_support_))
+    return details
+
+
+def n_parameters(estimator: Any) -> int:
+    """How many numbers the fitted model keeps to predict.
+
+    Networks: weights and biases. Logistic regression: coefficients and intercepts. SVC: the
+    support vectors (n_SV x n_features), their dual coefficients and the intercepts.
+    """
+    if hasattr(estimator, "network_"):
+        return int(estimator.network_.n_parameters)
+    if hasattr(estimator, "parameters_"):  # torch-mlp
+        return int(estimator.n_parameters)
+    if hasattr(estimator, "coefs_"):  # MLPClassifier
+        return int(
+            sum(w.size for w in estimator.coefs_) + sum(b.size for b in estimator.intercepts_)
+        )
+    if hasattr(estimator, "support_vectors_"):
+        return int(
+            estimator.support_vectors_.size + estimator.dual_coef_.size + estimator.intercept_.size
+        )
+    if hasattr(estimator, "coef_"):
+        return int(estimator.coef_.size + np.size(estimator.intercept_))
+    raise TypeError(f"cannot count the parameters of {type(estimator).__name__}")

@@ -1,0 +1,268 @@
+"""The models a comparison runs, by name: the network presets and the baselines.
+
+A model name is either a network preset of ``nets.presets.PRESETS`` (``mnist-000``: the
+network itself, trained by ``NetworkClassifier.from_preset``, exactly as ``backprop-bench train``
+does) or a baseline of ``baselines.BASELINES``, configured by ``mirror_of(preset)`` from the
+network it is compared with. ``ModelSpec`` is one such model, with optional parameter overrides
+(how a test configures a model to diverge); it builds the unfitted estimator for a seed.
+
+``code_version()`` hashes the source that decides what a fit computes (``fit_path_files``:
+``fitting``, the shared preprocessing and every project module they import): the runner's cache
+keys include it, so changing any of that code invalidates cached fits, while changing tables or
+plots does not.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from backprop_bench.errors import BenchError
+from baselines import BASELINES, Mirror, make_baseline
+
+NETWORK = "network"  # alias, in model lists, for the network preset of the comparison
+
+
+def _presets() -> Mapping[str, Any]:
+    from nets.presets import PRESETS
+
+    return PRESETS
+
+
+def mirror_of(preset_name: str, n_train: int | None = None) -> Mirror:
+    """The settings of preset ``preset_name``'s network that the baselines mirror.
+
+    A full-batch preset's batch is its training set: ``n_train`` samples, which must then be
+    given (the baselines' step depends on the batch size when the network sums over it).
+    """
+    presets = _presets()
+    if preset_name not in presets:
+        raise BenchError(
+            f"unknown network preset {preset_name!r}; choose one of {', '.join(presets)}"
+        )
+    preset = presets[preset_name]
+    network, training = preset.network, preset.training
+    batch_size = training.batch_size
+    if batch_size == "full":
+        if n_train is None:
+            raise BenchError(
+                f"preset {preset_name!r} trains on full batches: mirroring it needs the "
+                "training-set size"
+            )
+        batch_size = n_train
+    return Mirror(
+        hidden_layer_sizes=tuple(network["sizes"][1:-1]),
+        batch_size=batch_size,
+        epochs=training.epochs,
+        learning_rate=training.learning_rate,
+        reduction=training.reduction,
+        dtype=network.get("dtype", "float64"),
+        hidden_activation=network.get("hidden_activation", "sigmoid"),
+        output_activation=network.get("output_activation", "sigmoid"),
+        cost=network.get("cost", "quadratic"),
+        initialiser=network.get("initialiser", "standard_normal"),
+    )
+
+
+def model_names() -> tuple[str, ...]:
+    """Every valid model name: the network presets, then the baselines."""
+    return (*_presets(), *BASELINES)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model of a comparison.
+
+    ``name`` labels it in tables; ``kind`` is ``"network"`` or a baseline name; ``preset`` is
+    the network preset it is (for the network) or mirrors (for a baseline); ``params`` are
+    estimator parameters set over the defaults, as ``(name, value)`` pairs.
+    """
+
+    name: str
+    kind: str
+    preset: str
+    params: tuple[tuple[str, Any], ...] = field(default=())
+
+    @property
+    def is_network(self) -> bool:
+        return self.kind == NETWORK
+
+    @property
+    def deterministic(self) -> bool:
+        """The seed does not change the fitted model: one fit is enough."""
+        return not self.is_network and BASELINES[self.kind].deterministic
+
+    @property
+    def iterative(self) -> bool:
+        """Trained in epochs, with a per-epoch history."""
+        return self.is_network or BASELINES[self.kind].iterative
+
+    def unavailable(self) -> str | None:
+        """Why this model cannot run here (a missing optional dependency), else ``None``."""
+        if self.is_network or BASELINES[self.kind].available():
+            return None
+        extra = BASELINES[self.kind].extra
+        return f"needs the optional '{extra}' dependency: pip install \"backprop-bench[{extra}]\""
+
+    def build(self, seed: int | None, n_train: int | None = None) -> Any:
+        """The unfitted estimator for ``seed`` (``None`` for deterministic models), to be
+        fitted on ``n_train`` samples (needed only by baselines of a full-batch preset)."""
+        if self.is_network:
+            from backprop_bench.experiments.estimator import NetworkClassifier
+
+            estimator = NetworkClassifier.from_preset(self.preset, random_state=seed)
+        else:
+            estimator = make_baseline(self.kind, mirror_of(self.preset, n_train), seed)
+        return estimator.set_params(**dict(self.params))
+
+    def hyperparameters(self, seed: int | None, n_train: int | None = None) -> dict[str, Any]:
+        """Every parameter of the estimator for ``seed``, JSON-able (``get_params``)."""
+        estimator = self.build(seed, n_train)
+        return {key: _jsonable(value) for key, value in estimator.get_params().items()}
+
+
+def resolve(names: Iterable[str], network: str) -> list[ModelSpec]:
+    """The ``ModelSpec`` of each name; ``network`` is the preset the baselines mirror.
+
+    ``"network"`` stands for the preset ``network`` itself. Unknown names, and repeated ones,
+    are a ``BenchError`` listing the valid names.
+    """
+    presets = _presets()
+    if network not in presets:
+        raise BenchError(f"unknown network preset {network!r}; choose one of {', '.join(presets)}")
+    specs, seen = [], set()
+    for name in names:
+        name = network if name == NETWORK else name
+        if name not in presets and name not in BASELINES:
+            raise BenchError(
+                f"unknown model {name!r}; choose from {', '.join(model_names())} "
+                f"(or '{NETWORK}' for the preset --network names)"
+            )
+        if name in seen:
+            raise BenchError(f"model {name!r} is listed twice")
+        seen.add(name)
+        if name in presets:
+            specs.append(ModelSpec(name, NETWORK, name))
+        else:
+            specs.append(ModelSpec(name, name, network))
+    if not specs:
+        raise BenchError("no models to compare: name at least one")
+    return specs
+
+
+def seeds_for(spec: ModelSpec, seeds: Sequence[int]) -> list[int | None]:
+    """The seeds ``spec`` is fitted with: all of them, or ``[None]`` once if deterministic."""
+    return [None] if spec.deterministic else list(seeds)
+
+
+# Seconds per training sample and epoch, one core, [784, 30, 30, 10], from full-MNIST fits on
+# this project's machines: only the order of fits and the plan's estimates depend on these.
+SECONDS_PER_SAMPLE_EPOCH = {NETWORK: 1.3e-5, "mlp": 2.6e-5, "torch-mlp": 1e-4}
+
+
+def estimated_cost(spec: ModelSpec, n_train: int, n_features: int, n_test: int = 0) -> float:
+    """A rough fit-and-predict time in seconds on one core, for scheduling the longest first.
+
+    Kernel SVMs fit in time growing with the square of the training set and predict in time
+    growing with training x test size; logistic regression grows with the training set; the
+    networks with epochs x samples. The constants come from full-MNIST fits on this project's
+    2-core machines.
+    """
+    kind, scale = spec.kind, n_features / 784
+    if kind in ("svc", "svc-000"):
+        return scale * (1.4e-7 * n_train**2 + 3e-7 * n_train * (n_test + 2000))
+    if kind == "linear":
+        return scale * 7.5e-4 * n_train
+    mirror = mirror_of(spec.preset, n_train)
+    width = (n_features + sum(mirror.hidden_layer_sizes)) / 844
+    return SECONDS_PER_SAMPLE_EPOCH[kind] * mirror.epochs * n_train * width
+
+
+#: Where a fit is computed: ``fit_one`` and the shared preprocessing that feeds it. What
+#: decides a fit is these modules and every project module they import, directly or not.
+FIT_PATH = ("backprop_bench.experiments.fitting", "backprop_bench.data.preprocessing")
+PROJECT_PACKAGES = ("nets", "baselines", "backprop_bench")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def fit_path_files(root: Path = ROOT) -> list[Path]:
+    """The source files of ``FIT_PATH`` and of every project module they import, transitively.
+
+    Read from the import statements (those inside functions too) rather than listed by hand, so
+    a module that starts to take part in fitting is covered the moment it is imported; a
+    package's ``__init__.py`` counts, since importing a module runs it. Sorted paths.
+    """
+    found: set[Path] = set()
+    pending = list(FIT_PATH)
+    while pending:
+        module = pending.pop()
+        parts = module.split(".")
+        for depth in range(1, len(parts) + 1):  # the packages above it run first
+            path = _module_file(root, parts[:depth])
+            if path is None or path in found:
+                continue
+            found.add(path)
+            pending.extend(_imported_modules(path, ".".join(parts[:depth])))
+    return sorted(found)
+
+
+def _module_file(root: Path, parts: Sequence[str]) -> Path | None:
+    if parts[0] not in PROJECT_PACKAGES:
+        return None
+    base = root.joinpath(*parts)
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def _imported_modules(path: Path, module: str) -> list[str]:
+    """Every module an import statement in ``path`` may name (``from a import b``: a and a.b)."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    names = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: from the package, up level - 1 packages
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, *([base] if base else [])])
+            names += [base, *(f"{base}.{alias.name}" for alias in node.names)]
+    return [name for name in names if name]
+
+
+@cache
+def code_version() -> str:
+    """SHA-256 (16 hex digits) of the source that decides what a fit computes: cache keys
+    include it, so editing any of that code refits (``fit_path_digest`` of this checkout)."""
+    return fit_path_digest(ROOT)
+
+
+def fit_path_digest(root: Path) -> str:
+    """SHA-256 (16 hex digits) of the names and bytes of ``fit_path_files(root)``."""
+    digest = hashlib.sha256()
+    for path in fit_path_files(root):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` as plain JSON types (tuples become lists, numpy scalars Python numbers)."""
+    if isinstance(value, Mapping):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item) for item in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar
+        return value.item()
+    try:
+        json.dumps(value)
+    except TypeError:
+        return repr(value)
+    return value

@@ -1,0 +1,584 @@
+"""The comparison runner: plan the fits, take finished ones from the cache, run the rest.
+
+``compare(dataset, models, ...)`` is the whole job behind ``backprop-bench compare`` and
+``reproduce`` (the command line then publishes it with ``reports.publish``):
+
+1. ``plan`` checks every name and size against the data's published description (no data is
+   decoded for MNIST or Fashion-MNIST: their fingerprint and sizes follow from the published
+   hashes) and turns each (model, seed) into a ``FitTask`` with a cache key.
+2. ``run`` takes finished fits from the cache and runs the others, longest first, each in a
+   fresh worker process of its own (at most ``jobs`` at once), so each fit's peak memory
+   (``ru_maxrss``) is its own and BLAS threads are capped at ``cores // jobs`` per worker.
+   Every worker loads the dataset from the verified cache and prepares it with
+   ``preprocessing.prepare`` -- the one shared path. Each finished fit is cached at once, so an
+   interrupted run resumes where it stopped. A model that diverges becomes a record with
+   status "diverged" and its one-line reason; one that crashes (or whose worker dies), a
+   record with status "crashed", not cached; the others go on either way.
+
+Every fit ends as a ``records.FitRecord``, whose fields are documented there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import multiprocessing
+import os
+import queue
+import resource
+import secrets
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from backprop_bench.errors import BenchError
+from backprop_bench.experiments import environment
+from backprop_bench.experiments.models import (
+    ModelSpec,
+    code_version,
+    estimated_cost,
+    mirror_of,
+    resolve,
+    seeds_for,
+)
+from backprop_bench.experiments.records import (
+    CRASHED,
+    DIVERGED,
+    OK,
+    RESULTS,
+    RUNS_FOLDER,
+    SKIPPED,
+    Comparison,
+    FitCache,
+    FitRecord,
+    fit_key,
+)
+from backprop_bench.files import check_output_folder
+
+DEFAULT_SEEDS = (0, 1, 2, 3, 4)
+
+DEFAULT_NETWORK = "mnist-000"
+SUBSET_SEED = 0
+
+Event = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DataRequest:
+    """Which data a fit gets: a dataset, a stratified subset and the shared preprocessing."""
+
+    dataset: str
+    fingerprint: str
+    n_train: int
+    n_test: int
+    n_features: int
+    subset_seed: int = SUBSET_SEED
+    dtype: str = "float64"
+    standardise: bool = False
+    data_dir: str | None = field(default=None, compare=False)
+    data_cache_dir: str | None = field(default=None, compare=False)
+
+    def identity(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "fingerprint": self.fingerprint,
+            "n_train": self.n_train,
+            "n_test": self.n_test,
+            "subset_seed": self.subset_seed,
+            "dtype": self.dtype,
+            "standardise": self.standardise,
+        }
+
+    def prepare(self):
+        """Load the dataset (from its verified cache) and prepare it: an ``Experiment``."""
+        from backprop_bench.data.datasets import load
+        from backprop_bench.data.preprocessing import prepare
+
+        data = load(self.dataset, data_dir=self.data_dir, cache_dir=self.data_cache_dir)
+        if data.fingerprint != self.fingerprint:
+            raise BenchError(f"dataset {self.dataset!r} changed since the run was planned")
+        return prepare(
+            data,
+            n_train=self.n_train,
+            n_test=self.n_test,
+            subset_seed=self.subset_seed,
+            dtype=self.dtype,
+            standardise=self.standardise,
+        )
+
+
+@dataclass(frozen=True)
+class FitTask:
+    """One (model, seed) fit on one ``DataRequest``; ``key`` is its cache key."""
+
+    spec: ModelSpec
+    seed: int | None
+    data: DataRequest
+    hyperparameters: dict[str, Any]
+    key: str
+    cost: float
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every fit a comparison needs, in the order of the models and seeds given."""
+
+    dataset: str
+    network: str
+    specs: tuple[ModelSpec, ...]
+    seeds: tuple[int, ...]
+    data: DataRequest
+    tasks: tuple[FitTask, ...]
+
+
+class DataIdentity(NamedTuple):
+    """What the runner needs to know of a dataset before loading it."""
+
+    fingerprint: str
+    n_train: int
+    n_test: int
+    n_features: int
+    n_classes: int
+
+
+def dataset_identity(
+    name: str, *, data_dir: str | None = None, data_cache_dir: str | None = None
+) -> DataIdentity:
+    """The fingerprint, split sizes, feature and class counts of dataset ``name``.
+
+    For the published datasets this follows from their published description, without reading
+    any file (whatever source serves them must match it); the small generated ones are built.
+    """
+    import numpy as np
+
+    from backprop_bench.data import datasets, provenance
+
+    if name not in datasets.DATASETS:
+        raise BenchError(f"unknown dataset {name!r}; choose one of {', '.join(datasets.DATASETS)}")
+    spec = provenance.SPECS.get(name)
+    if spec is None:
+        data = datasets.load(name, data_dir=data_dir, cache_dir=data_cache_dir)
+        n_features = math.prod(data.x_train.shape[1:])
+        return DataIdentity(
+            data.fingerprint, len(data.y_train), len(data.y_test), n_features, data.n_classes
+        )
+    shapes = {
+        "x_train": (spec.n_train, *spec.image_shape),
+        "y_train": (spec.n_train,),
+        "x_test": (spec.n_test, *spec.image_shape),
+        "y_test": (spec.n_test,),
+    }
+    # provenance.fingerprint reads only the dtype and shape of arrays whose digests it is given
+    shells = {key: np.broadcast_to(np.uint8(0), shape) for key, shape in shapes.items()}
+    fingerprint = provenance.fingerprint(shells, spec.array_sha256)
+    return DataIdentity(
+        fingerprint, spec.n_train, spec.n_test, math.prod(spec.image_shape), spec.n_classes
+    )
+
+
+def _check_size(name: str, value: int | None, identity: DataIdentity, dataset: str) -> int:
+    available = getattr(identity, name)
+    if value is None:
+        return available
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= available:
+        raise BenchError(
+            f"{name}={value!r} is not allowed for dataset {dataset!r}: choose 1..{available}"
+        )
+    if value < identity.n_classes:
+        raise BenchError(
+            f"{name}={value} is too small for dataset {dataset!r}: a stratified subset needs "
+            f"at least one sample of each of its {identity.n_classes} classes"
+        )
+    return value
+
+
+def plan(
+    dataset: str,
+    models: Iterable[str | ModelSpec],
+    *,
+    n_train: int | None = None,
+    n_test: int | None = None,
+    seeds: Sequence[int] = DEFAULT_SEEDS,
+    network: str = DEFAULT_NETWORK,
+    data_dir: str | None = None,
+    data_cache_dir: str | None = None,
+) -> Plan:
+    """Check the request and list its fits; errors (``BenchError``) come before any work."""
+    models = list(models)
+    names = [model for model in models if isinstance(model, str)]
+    resolved = iter(resolve(names, network) if names else ())
+    specs = [next(resolved) if isinstance(model, str) else model for model in models]
+    if not specs:
+        raise BenchError("no models to compare: name at least one")
+    if len({spec.name for spec in specs}) != len(specs):
+        raise BenchError(f"models {[spec.name for spec in specs]} repeat a name")
+    seeds = tuple(seeds)
+    if not seeds or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds):
+        raise BenchError(f"seeds={seeds!r}: give one or more integers >= 0")
+    if len(set(seeds)) != len(seeds):
+        raise BenchError(f"seeds={seeds!r}: a seed is repeated")
+    identity = dataset_identity(dataset, data_dir=data_dir, data_cache_dir=data_cache_dir)
+    n_train = _check_size("n_train", n_train, identity, dataset)
+    data = DataRequest(
+        dataset=dataset,
+        fingerprint=identity.fingerprint,
+        n_train=n_train,
+        n_test=_check_size("n_test", n_test, identity, dataset),
+        n_features=identity.n_features,
+        dtype=mirror_of(network, n_train).dtype,
+        data_dir=data_dir,
+        data_cache_dir=data_cache_dir,
+    )
+    version = code_version()
+    tasks = []
+    for spec in specs:
+        for seed in seeds_for(spec, seeds):
+            available = spec.unavailable() is None
+            hyperparameters = spec.hyperparameters(seed, n_train) if available else {}
+            fit_identity = {
+                "kind": spec.kind,
+                "preset": spec.preset,
+                "params": [list(pair) for pair in spec.params],
+                "hyperparameters": hyperparameters,
+                "seed": seed,
+                "data": data.identity(),
+                "code_version": version,
+            }
+            cost = estimated_cost(spec, data.n_train, data.n_features, data.n_test)
+            tasks.append(FitTask(spec, seed, data, hyperparameters, fit_key(fit_identity), cost))
+    return Plan(dataset, network, tuple(specs), seeds, data, tuple(tasks))
+
+
+# --- running ------------------------------------------------------------------------------------
+
+
+def check_jobs(jobs: int | None) -> int:
+    """The number of fits to run at once: ``jobs``, or one per usable core for ``None``."""
+    if jobs is None:
+        return environment.usable_cores()
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise BenchError(f"jobs={jobs!r}: need an integer >= 1")
+    return jobs
+
+
+def blas_threads_per_job(jobs: int) -> int:
+    """BLAS threads each worker may use so that jobs x threads <= cores."""
+    return max(1, environment.usable_cores() // max(1, jobs))
+
+
+def runs_cache_dir() -> Path:
+    """Where finished fits are cached: ``<datasets cache>/runs``."""
+    from backprop_bench.data.cache import cache_dir
+
+    return cache_dir() / RUNS_FOLDER
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def _record(task: FitTask, status: str, reason: str | None = None, **measured: Any) -> FitRecord:
+    """The record of ``task`` ending with ``status``."""
+    return FitRecord(
+        key=task.key,
+        model=task.spec.name,
+        kind=task.spec.kind,
+        preset=task.spec.preset,
+        seed=task.seed,
+        dataset=task.data.dataset,
+        dataset_fingerprint=task.data.fingerprint,
+        n_train=task.data.n_train,
+        n_test=task.data.n_test,
+        subset_seed=task.data.subset_seed,
+        hyperparameters=task.hyperparameters,
+        code_version=code_version(),
+        status=status,
+        reason=reason,
+        **measured,
+    )
+
+
+def _rss_mb() -> float | None:
+    """The current resident set size in MB (Linux), else ``None``."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as file:
+            pages = int(file.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _peak_rss_mb() -> float:
+    """This process's maximum resident set size so far, in MB."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024  # bytes on macOS, else KB
+
+
+def execute(task: FitTask, on_epoch: Callable[[int, int], None] | None = None) -> FitRecord:
+    """Run one fit in this process and return its record (never raises for a model's error)."""
+    from backprop_bench.experiments.fitting import fit_one
+    from nets.errors import DivergenceError
+
+    data: dict[str, Any] = {}
+    try:
+        experiment = task.data.prepare()
+        data = {
+            "preprocessing": experiment.preprocessing,
+            "experiment_key": experiment.key,
+            "data_rss_mb": _rss_mb(),
+        }
+        measured = fit_one(task.spec, experiment, task.seed, on_epoch=on_epoch)
+    except DivergenceError as error:  # a result: this model, these settings, this seed diverge
+        return _record(task, DIVERGED, _one_line(error), **data)
+    except Exception as error:  # a bug or a broken environment: not a result, never cached
+        return _record(task, CRASHED, _one_line(error), **data)
+    return _record(task, OK, **data, **measured)
+
+
+def _worker(task: FitTask, blas_threads: int, events: Any) -> None:
+    """A worker process: cap BLAS threads, run ``task``, send its record back on ``events``."""
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = str(blas_threads)
+    import scipy.linalg  # noqa: F401  (load every BLAS before capping them)
+    import sklearn.svm  # noqa: F401
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    with threadpool_limits(limits=blas_threads):
+        events.put({"event": "start", "key": task.key, "pid": os.getpid()})
+
+        def on_epoch(epoch: int, epochs: int) -> None:
+            events.put({"event": "epoch", "key": task.key, "epoch": epoch, "epochs": epochs})
+
+        record = execute(task, on_epoch)
+        record.peak_rss_mb = _peak_rss_mb()
+        record.blas_threads = max((i["num_threads"] for i in threadpool_info()), default=None)
+    events.put({"event": "record", "key": task.key, "record": record.to_dict()})
+
+
+@dataclass
+class RunSummary:
+    """What ``run`` did: the records in plan order and how many fits were run or cached."""
+
+    records: list[FitRecord]
+    fitted: int = 0
+    cached: int = 0
+    skipped: int = 0
+    session: dict[str, Any] | None = None
+
+
+def run(
+    plan: Plan,
+    *,
+    jobs: int | None = None,
+    cache: FitCache | None = None,
+    isolate: bool = True,
+    on_event: Callable[[Event], None] | None = None,
+    command: str | None = None,
+) -> RunSummary:
+    """Run ``plan``'s fits that are not cached; return every record in plan order.
+
+    ``jobs``: worker processes (default: one per core). ``isolate=False`` fits in this process,
+    one after the other (for tests; peak memory is then not measured). ``on_event(event)``
+    receives progress events: ``plan``, ``start``, ``epoch``, ``done``.
+    """
+    jobs = check_jobs(jobs)
+    cache = cache or FitCache(runs_cache_dir())
+    emit = on_event or (lambda event: None)
+    found = {task.key: cache.get(task.key) for task in plan.tasks}
+    for task in plan.tasks:
+        reason = task.spec.unavailable()
+        if found[task.key] is None and reason is not None:
+            found[task.key] = _record(task, SKIPPED, f"{task.spec.name} {reason}")
+    todo = sorted((t for t in plan.tasks if found[t.key] is None), key=lambda t: -t.cost)
+    skipped = sum(1 for record in found.values() if record and record.status == SKIPPED)
+    summary = RunSummary(records=[], cached=len(plan.tasks) - len(todo) - skipped, skipped=skipped)
+    jobs = jobs if isolate else 1
+    emit(
+        {"event": "plan", "tasks": plan.tasks, "todo": todo, "cached": summary.cached, "jobs": jobs}
+    )
+    if todo:
+        session = _new_session(jobs, command, len(todo))
+        cache.put_session(session)
+        start = time.perf_counter()
+        results = _run_isolated(todo, jobs, emit) if isolate else _run_inline(todo, emit)
+        interrupted = True
+        try:
+            for task, record in results:
+                record.session, record.fitted_at = session["id"], environment.now()
+                if record.status in RESULTS:  # a crash is retried by the next run
+                    cache.put(record)
+                found[task.key] = record
+                summary.fitted += 1
+                emit({"event": "done", "key": task.key, "record": record})
+            interrupted = False
+        finally:
+            results.close()  # on an interruption: stop the workers still running
+            session.update(
+                wall_seconds=time.perf_counter() - start,
+                fitted=summary.fitted,
+                interrupted=interrupted,
+            )
+            cache.put_session(session)
+        summary.session = session
+    for task in plan.tasks:  # a cached fit may have been made under another alias
+        summary.records.append(replace(found[task.key], model=task.spec.name))
+    return summary
+
+
+def _new_session(jobs: int, command: str | None, n_fits: int) -> dict[str, Any]:
+    return {
+        "id": f"{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}",
+        "command": command,
+        "jobs": jobs,
+        "blas_threads_per_job": blas_threads_per_job(jobs),
+        "planned_fits": n_fits,
+        "environment": environment.describe(),
+    }
+
+
+def _run_inline(todo: list[FitTask], emit: Callable[[Event], None]):
+    for task in todo:
+        emit({"event": "start", "key": task.key})
+
+        def on_epoch(epoch: int, epochs: int, key: str = task.key) -> None:
+            emit({"event": "epoch", "key": key, "epoch": epoch, "epochs": epochs})
+
+        yield task, execute(task, on_epoch)
+
+
+def _run_isolated(todo: list[FitTask], jobs: int, emit: Callable[[Event], None]):
+    """Each fit in a fresh spawned process of its own, at most ``jobs`` at once, in the order
+    of ``todo``; yields ``(task, record)`` as fits finish. Closing the generator (an
+    interrupted run) terminates the fits still running."""
+    context = multiprocessing.get_context("spawn")
+    events = context.Queue()
+    blas_threads = blas_threads_per_job(jobs)
+    waiting = list(todo)
+    running: dict[str, tuple[FitTask, Any]] = {}
+    finished: list[tuple[FitTask, FitRecord]] = []
+
+    def handle(event: Event) -> None:
+        if event["event"] != "record":
+            emit(event)
+            return
+        task, process = running.pop(event["key"])
+        process.join()
+        finished.append((task, FitRecord.from_dict(event["record"])))
+
+    try:
+        while waiting or running or finished:
+            while waiting and len(running) < jobs:
+                task = waiting.pop(0)
+                process = context.Process(
+                    target=_worker, args=(task, blas_threads, events), daemon=True
+                )
+                process.start()
+                running[task.key] = (task, process)
+            try:
+                handle(events.get(timeout=0.2))
+            except queue.Empty:
+                if any(process.exitcode is not None for _, process in running.values()):
+                    with contextlib.suppress(queue.Empty):  # what the dead sent before dying
+                        while True:
+                            handle(events.get_nowait())
+                    for key, (task, process) in list(running.items()):
+                        if process.exitcode is not None:  # died without sending its record
+                            del running[key]
+                            reason = f"worker process died (exit code {process.exitcode})"
+                            finished.append((task, _record(task, CRASHED, reason)))
+            while finished:
+                yield finished.pop(0)
+    finally:
+        for _, process in running.values():
+            process.terminate()
+        for _, process in running.values():
+            process.join()
+        events.close()
+
+
+# --- the whole job ------------------------------------------------------------------------------
+
+
+def compare(
+    dataset: str,
+    models: Iterable[str | ModelSpec],
+    *,
+    n_train: int | None = None,
+    n_test: int | None = None,
+    seeds: Sequence[int] = DEFAULT_SEEDS,
+    jobs: int | None = None,
+    network: str = DEFAULT_NETWORK,
+    cache: FitCache | None = None,
+    data_dir: str | None = None,
+    data_cache_dir: str | None = None,
+    isolate: bool = True,
+    on_event: Callable[[Event], None] | None = None,
+    command: str | None = None,
+    fetch: Callable[[str], Any] | None = None,
+    out_dir: str | os.PathLike | None = None,
+) -> Comparison:
+    """Plan and run a comparison (finished fits from the cache); ``reports.publish`` writes it.
+
+    ``out_dir``, if given, is checked to be a folder files can be written into, after the
+    request is checked and before any fit.
+
+    ``fetch(dataset)`` is called once before any fit runs when some must (the command line
+    passes one that shows download progress); by default ``datasets.load`` is used, so that
+    workers never download concurrently.
+    """
+    start = time.perf_counter()
+    jobs = check_jobs(jobs)
+    the_plan = plan(
+        dataset,
+        models,
+        n_train=n_train,
+        n_test=n_test,
+        seeds=seeds,
+        network=network,
+        data_dir=data_dir,
+        data_cache_dir=data_cache_dir,
+    )
+    if out_dir is not None:
+        check_output_folder(out_dir)
+    cache = cache or FitCache(runs_cache_dir())
+    if any(cache.get(task.key) is None for task in the_plan.tasks):
+        _ensure_data(the_plan.data, fetch)
+    summary = run(
+        the_plan, jobs=jobs, cache=cache, isolate=isolate, on_event=on_event, command=command
+    )
+    this_run = {
+        "date": environment.now(),
+        "command": command,
+        "wall_seconds": time.perf_counter() - start,
+        "fits": len(the_plan.tasks),
+        "fitted": summary.fitted,
+        "cached": summary.cached,
+        "skipped": summary.skipped,
+        "session": summary.session["id"] if summary.session else None,
+    }
+    return Comparison(summary.records, this_run, _sessions(summary.records, cache))
+
+
+def _ensure_data(data: DataRequest, fetch: Callable[[str], Any] | None) -> None:
+    """Fetch and verify the dataset once, in this process, before workers load it."""
+    if fetch is not None:
+        fetch(data.dataset)
+        return
+    from backprop_bench.data.datasets import load
+
+    load(data.dataset, data_dir=data.data_dir, cache_dir=data.data_cache_dir)
+
+
+def _sessions(records: list[FitRecord], cache: FitCache) -> list[dict[str, Any]]:
+    """The sessions (runs that fitted) behind ``records``, oldest first."""
+    ids = sorted({r.session for r in records if r.session})
+    return [s for s in (cache.get_session(i) for i in ids) if s is not None]
+
+
+def with_params(spec: ModelSpec, name: str, **params: Any) -> ModelSpec:
+    """``spec`` renamed ``name`` with estimator parameters ``params`` set over its own."""
+    return replace(spec, name=name, params=tuple(sorted({**dict(spec.params), **params}.items())))

@@ -1,0 +1,277 @@
+"""What ``backprop-bench speed`` measures: the network against scikit-learn, and what each step
+of vectorising its gradient buys, each timed side by side in one process.
+
+1. Training. ``NetworkClassifier.from_preset(preset)`` fitted for ``epochs`` epochs against
+   the comparison's ``mlp`` baseline: scikit-learn's ``MLPClassifier`` with the same
+   architecture, batch size, number of epochs and dtype (plain SGD: no momentum, no L2, no
+   early stopping, every epoch run). Both get the same float64 arrays. The network's
+   time is the wall time of ``fit`` INCLUDING its per-epoch evaluation (a forward pass over the
+   training and the test set after every epoch, which is what ``train`` prints); its
+   training-only time (the sum of the epochs' own seconds) is reported on a second row, the
+   like-for-like one: the MLP evaluates nothing between epochs beyond its own running loss.
+2. The rungs of the gradient (``nets.gradients.RUNGS``: loop, per_unit, per_sample,
+   vectorised), each against the next, on the preset's network at batch 50: seconds per
+   sample, timeit-style (``timeit.Timer.autorange`` chooses each loop count, then ``repeats``
+   repeats). The inputs are random numbers in [0, 1): the arithmetic does not depend on them.
+
+In both, the contestants alternate within every repeat (a, b, a, b, ...), so a slow patch of a
+shared machine hits both; each ratio is the median of the repeats' own ratios, with their
+smallest and largest as its spread.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import os
+import pathlib
+import platform
+import statistics
+import time
+import timeit
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import sklearn
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier
+from threadpoolctl import threadpool_info
+
+from backprop_bench.data.preprocessing import Experiment
+from backprop_bench.errors import BenchError
+from backprop_bench.experiments.estimator import NetworkClassifier
+from backprop_bench.experiments.models import mirror_of
+from backprop_bench.files import atomic_write_text
+from baselines import make_baseline
+from nets.gradients import GRADIENTS, RUNGS
+from nets.network import Network
+from nets.presets import PRESETS
+
+PRESET = "mnist-000"
+ROUTINE_BATCH = 50
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SideBySide:
+    """Two sets of timings taken alternately (seconds, one per repeat): ``a`` against ``b``."""
+
+    measurement: str
+    a: str
+    a_times: tuple[float, ...]
+    b: str
+    b_times: tuple[float, ...]
+
+    @property
+    def a_seconds(self) -> float:
+        return statistics.median(self.a_times)
+
+    @property
+    def b_seconds(self) -> float:
+        return statistics.median(self.b_times)
+
+    @property
+    def ratios(self) -> tuple[float, ...]:
+        """a / b within each repeat (the two were timed back to back)."""
+        return tuple(a / b for a, b in zip(self.a_times, self.b_times, strict=True))
+
+    @property
+    def ratio(self) -> float:
+        """The median of the repeats' ratios."""
+        return statistics.median(self.ratios)
+
+
+def comparison_mlp(preset: str, *, epochs: int | None, seed: int | None) -> MLPClassifier:
+    """The comparison's own ``mlp`` baseline for ``preset`` (``baselines.make_baseline``).
+
+    It mirrors the network's hidden layers (logistic), batch size and epochs with plain SGD
+    (momentum 0, alpha 0, constant step, no early stopping, ``n_iter_no_change`` > epochs so
+    every epoch runs); ``baselines.mlp`` documents its step and where it cannot mirror (softmax
+    output with log-loss). ``tol=0`` is set here as well, so no epoch can count as converged.
+    """
+    mirror = mirror_of(preset)
+    if epochs is not None:
+        mirror = dataclasses.replace(mirror, epochs=epochs)
+    mlp = make_baseline("mlp", mirror, seed)
+    mlp.set_params(tol=0.0)
+    return mlp
+
+
+def _fit_network(network: NetworkClassifier, experiment: Experiment) -> tuple[float, float]:
+    """(wall seconds of fit with per-epoch evaluation, sum of the epochs' training seconds)."""
+    start = time.perf_counter()
+    network.fit(
+        experiment.X_train,
+        experiment.y_train,
+        validation_data=(experiment.X_test, experiment.y_test),
+    )
+    wall = time.perf_counter() - start
+    return wall, sum(record["seconds"] for record in network.history_)
+
+
+def _fit_mlp(mlp: MLPClassifier, experiment: Experiment) -> float:
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter is reached on purpose
+        mlp.fit(experiment.X_train, experiment.y_train)
+    seconds = time.perf_counter() - start
+    if mlp.n_iter_ != mlp.max_iter:
+        raise BenchError(f"MLPClassifier ran {mlp.n_iter_} epochs, not {mlp.max_iter}")
+    return seconds
+
+
+def time_training(
+    experiment: Experiment,
+    preset: str = PRESET,
+    *,
+    epochs: int | None = None,
+    repeats: int = 3,
+    seed: int | None = None,
+    progress: Progress | None = None,
+) -> list[SideBySide]:
+    """Time the preset's network against the mirroring MLPClassifier on ``experiment``."""
+    network = NetworkClassifier.from_preset(preset, random_state=seed)
+    if epochs is not None:
+        network.set_params(epochs=epochs)
+    mlp = comparison_mlp(preset, epochs=epochs, seed=network.random_state)
+    walls, trains, mlps = [], [], []
+    for repeat in range(repeats):
+        wall, train = _fit_network(network, experiment)
+        walls.append(wall)
+        trains.append(train)
+        mlps.append(_fit_mlp(mlp, experiment))
+        if progress:
+            progress(
+                f"training repeat {repeat + 1}/{repeats}: network {wall:.2f} s "
+                f"(training only {train:.2f} s), MLPClassifier {mlps[-1]:.2f} s"
+            )
+    X = experiment.X_train
+    what = (
+        f"train {network.epochs} epochs, {X.shape[0]:,} x {X.shape[1]} {X.dtype}, "
+        f"batch {network.batch_size}"
+    )
+    mlp_name = (
+        f"MLPClassifier {mlp.hidden_layer_sizes} logistic, sgd batch {mlp.batch_size}, "
+        f"step {mlp.learning_rate_init:g}"
+    )
+    return [
+        SideBySide(
+            what,
+            f"network {preset}, training only (no evaluation)",
+            tuple(trains),
+            mlp_name,
+            tuple(mlps),
+        ),
+        SideBySide(
+            what,
+            f"network {preset}, incl. per-epoch evaluation on train and test",
+            tuple(walls),
+            mlp_name,
+            tuple(mlps),
+        ),
+    ]
+
+
+def time_rungs(
+    preset: str = PRESET,
+    *,
+    batch_size: int = ROUTINE_BATCH,
+    repeats: int = 5,
+    seed: int = 0,
+    rungs: tuple[str, ...] = RUNGS,
+    progress: Progress | None = None,
+) -> list[SideBySide]:
+    """Seconds per sample of each gradient routine of ``rungs`` on one batch, all timed in
+    turn within every repeat; one ``SideBySide`` per rung against the next."""
+    settings = dict(PRESETS[preset].network)
+    sizes = settings.pop("sizes")
+    rng = np.random.default_rng(seed)
+    network = Network(sizes, **settings, seed=rng)
+    X = rng.random((batch_size, sizes[0])).astype(network.dtype)
+    Y = np.eye(sizes[-1], dtype=network.dtype)[rng.integers(0, sizes[-1], size=batch_size)]
+    timers = {
+        name: timeit.Timer(lambda routine=GRADIENTS[name]: routine(network, X, Y)) for name in rungs
+    }
+    numbers = {name: timer.autorange()[0] for name, timer in timers.items()}
+    seconds_per_sample: dict[str, list[float]] = {name: [] for name in rungs}
+    for _ in range(repeats):  # in turn, so that all see the same machine
+        for name in rungs:
+            seconds = timers[name].timeit(numbers[name])
+            seconds_per_sample[name].append(seconds / numbers[name] / batch_size)
+    if progress:
+        for name in rungs:
+            median = statistics.median(seconds_per_sample[name])
+            progress(f"gradient routine {name}: {median * 1e6:.2f} us per sample (median)")
+    what = f"gradient, seconds per sample, batch {batch_size}, {list(sizes)} {network.dtype}"
+    return [
+        SideBySide(
+            what, slow, tuple(seconds_per_sample[slow]), fast, tuple(seconds_per_sample[fast])
+        )
+        for slow, fast in itertools.pairwise(rungs)
+    ]
+
+
+def speed_table(comparisons: list[SideBySide]) -> pd.DataFrame:
+    """One row per comparison: the two medians, the median ratio and its spread over repeats."""
+    return pd.DataFrame(
+        {
+            "measurement": [c.measurement for c in comparisons],
+            "a": [c.a for c in comparisons],
+            "a median (s)": [c.a_seconds for c in comparisons],
+            "b": [c.b for c in comparisons],
+            "b median (s)": [c.b_seconds for c in comparisons],
+            "ratio a/b": [round(c.ratio, 3) for c in comparisons],
+            "ratio min": [round(min(c.ratios), 3) for c in comparisons],
+            "ratio max": [round(max(c.ratios), 3) for c in comparisons],
+            "repeats": [len(c.a_times) for c in comparisons],
+        }
+    )
+
+
+def header_lines(experiment: Experiment, *, repeats: int) -> list[str]:
+    """What was measured, on what data and machine, and how busy the machine was."""
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    return [
+        f"backprop-bench speed: medians of {repeats} repeats, {time.strftime('%Y-%m-%d %H:%M')}",
+        f"data: {experiment.dataset}, {experiment.n_train:,} train / {experiment.n_test:,} test, "
+        f"{experiment.preprocessing}",
+        f"machine: {machine_line()}; load average {load} (1, 5, 15 min) at the start",
+        "the network's training time includes its per-epoch evaluation on the training and "
+        "test sets unless the row says 'training only', the like-for-like row: MLPClassifier "
+        "evaluates nothing between epochs",
+    ]
+
+
+def speed_markdown(table: pd.DataFrame) -> str:
+    """The table as GitHub Markdown, times to three significant figures."""
+    return table.to_markdown(index=False, floatfmt=".3g")
+
+
+def write_outputs(table: pd.DataFrame, header: list[str], out_dir: str) -> list[pathlib.Path]:
+    """Write ``speed.csv`` and ``speed.md`` (header lines, then the table) into ``out_dir``."""
+    folder = pathlib.Path(out_dir)
+    markdown = "\n\n".join(["\n".join(f"{line}  " for line in header), speed_markdown(table)])
+    return [
+        atomic_write_text(folder / "speed.csv", table.to_csv(index=False)),
+        atomic_write_text(folder / "speed.md", markdown + "\n"),
+    ]
+
+
+def machine_line() -> str:
+    """Where the timings were taken: CPU, cores, BLAS threads, library versions."""
+    blas = sorted(
+        {
+            f"{info.get('internal_api')} {info.get('version')} ({info.get('num_threads')} threads)"
+            for info in threadpool_info()
+            if info.get("user_api") == "blas"
+        }
+    )
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"BLAS {', '.join(blas) or 'unknown'}; Python {platform.python_version()}, "
+        f"numpy {np.__version__}, scikit-learn {sklearn.__version__}"
+    )

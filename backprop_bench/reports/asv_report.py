@@ -1,0 +1,462 @@
+"""asv results into tables and plots: what ``backprop-bench report`` writes to results/benchmarks/.
+
+asv (airspeed velocity) stores one JSON file per machine, commit and environment,
+``<results_dir>/<machine>/<sha8>-<env>.json``, plus ``<results_dir>/benchmarks.json`` describing
+every benchmark (its parameter names, type and unit). This module reads those files into one
+pandas table, one row per benchmark and parameter combination, picks the results of one commit
+(the latest by default) and writes:
+
+- ``routines.csv`` / ``routines.md``: time per sample of every gradient routine for each batch
+  size and hidden width, and how many times faster the vectorised routine is than each other one;
+- ``routines.png``: time per sample against batch size, log-log, one line per routine and width;
+- ``summary.csv`` / ``summary.md``: every other benchmark of that commit (training and baseline
+  times, accuracies, the roofline and peer ratios);
+- ``history.csv`` / ``history.png``: the tracked values across commits, when results exist for
+  more than one commit on the same machine and environment.
+
+``update_readme`` copies the routine table and plot into the README's generated block. It reads
+files only; it never runs asv. In asv's files a skipped combination is NaN and a failed
+one is null: both are kept and shown as such, never dropped.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import json
+import math
+import os
+import pathlib
+import subprocess
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from backprop_bench.errors import BenchError
+from backprop_bench.files import atomic_write_text
+
+ROUTINE_BENCHMARK = "gradients.GradientRoutines.time_gradient"
+"""The asv name of the gradient-routine timing: params (routine, batch_size, width)."""
+
+ROUTINE_ORDER = ("loop", "per_unit", "per_sample", "vectorised", "numerical")
+"""Order of routines in tables and plots (slowest idea first); unknown names follow."""
+
+REFERENCE_ROUTINE = "vectorised"
+
+_PARAM_NAMES = ("routine", "batch_size", "width")
+
+
+def _parse_param(text: str) -> object:
+    """asv stores each parameter value as its repr: "'loop'" -> 'loop', "50" -> 50."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def _read_json(path: pathlib.Path) -> dict:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError) as error:
+        raise BenchError(f"cannot read asv file {path}: {error}") from None
+
+
+def _status(value: object) -> str:
+    if value is None:
+        return "failed"
+    if isinstance(value, float) and math.isnan(value):
+        return "skipped"
+    return "ok"
+
+
+def _expand(name: str, entry: list, columns: list[str], info: dict) -> list[dict]:
+    """Rows for one benchmark of one result file: one per parameter combination."""
+    fields = dict(zip(columns, entry, strict=False))  # asv drops trailing nulls
+    values = fields.get("result")
+    params = fields.get("params") or []
+    combinations = list(itertools.product(*[[_parse_param(v) for v in p] for p in params]))
+    if values is None:  # every combination failed
+        values = [None] * len(combinations)
+    if not isinstance(values, list):
+        values = [values]
+    if len(values) != len(combinations):
+        raise BenchError(
+            f"asv result for {name} has {len(values)} values for {len(combinations)} "
+            "parameter combinations"
+        )
+    names = info.get("param_names") or []
+    if len(names) != len(params):  # benchmarks.json describes today's suite, not this result's
+        names = [f"param{i}" for i in range(len(params))]
+    started = fields.get("started_at")
+    return [
+        {
+            "benchmark": name,
+            "type": info.get("type", name.rsplit(".", 1)[-1].split("_", 1)[0]),
+            "unit": info.get("unit", ""),
+            "params": dict(zip(names, combination, strict=True)),
+            "value": np.nan if value is None else float(value),
+            "status": _status(value),
+            "started_at": started,
+        }
+        for combination, value in zip(combinations, values, strict=True)
+    ]
+
+
+def read_results(asv_results_dir: str | os.PathLike) -> pd.DataFrame:
+    """Every result in an asv results folder as one table.
+
+    Columns: machine, env, commit, date (commit time, UTC), run (file name), benchmark, type
+    ("time", "track", "peakmem", ...), unit, params (dict of parameter name -> value), value
+    (float; NaN when skipped or failed), status ("ok", "skipped", "failed"), started_at (ms).
+    A missing or empty folder is a BenchError saying so and how to produce results.
+    """
+    root = pathlib.Path(asv_results_dir)
+    if not root.is_dir():
+        raise BenchError(
+            f"no asv results folder at {root}: run `asv machine --yes && asv run` first"
+        )
+    described = root / "benchmarks.json"
+    benchmarks = _read_json(described) if described.is_file() else {}
+    rows: list[dict] = []
+    for path in sorted(root.glob("*/*.json")):
+        if path.name == "machine.json":
+            continue
+        data = _read_json(path)
+        if not {"commit_hash", "results"} <= data.keys():
+            raise BenchError(f"{path} is not an asv result file (no commit_hash/results)")
+        columns = data.get("result_columns", ["result", "params"])
+        run = {
+            "machine": data.get("params", {}).get("machine", path.parent.name),
+            "env": data.get("env_name", ""),
+            "commit": data["commit_hash"],
+            "date": pd.to_datetime(data.get("date"), unit="ms", utc=True),
+            "run": str(path.relative_to(root)),
+        }
+        for name, entry in data["results"].items():
+            info = benchmarks.get(name, {}) if isinstance(benchmarks.get(name), dict) else {}
+            rows.extend({**run, **row} for row in _expand(name, entry, columns, info))
+    if not rows:
+        raise BenchError(f"no asv results in {root}: run `asv machine --yes && asv run` first")
+    return pd.DataFrame(rows)
+
+
+def _resolve_with_git(name: str, where: pathlib.Path) -> str | None:
+    """The full hash git gives for a name such as HEAD or a branch, or None."""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", f"{name}^{{commit}}"],
+            cwd=where,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError:
+        return None
+    if done.returncode != 0:
+        return None
+    return done.stdout.strip() or None
+
+
+def select_run(results: pd.DataFrame, commit: str | None, where: pathlib.Path) -> pd.DataFrame:
+    """The rows of one result file: the given commit's (hash, prefix or git name) or the latest.
+
+    The latest is the commit with the newest commit date. Where several files hold the chosen
+    commit (other machines or environments), the most recently run one is used, so a table never
+    mixes machines. An unknown or ambiguous commit is a BenchError listing what exists.
+    """
+    commits = results.drop_duplicates("commit").sort_values("date")["commit"].tolist()
+    if commit is None:
+        chosen = results.sort_values("date")["commit"].iloc[-1]
+    else:
+        matches = [c for c in commits if c.startswith(commit.lower())]
+        if not matches:
+            resolved = _resolve_with_git(commit, where)
+            matches = [c for c in commits if resolved and c == resolved]
+        if len(matches) > 1:
+            raise BenchError(f"commit {commit!r} is ambiguous: it matches {', '.join(matches)}")
+        if not matches:
+            known = ", ".join(c[:8] for c in reversed(commits[-10:]))
+            raise BenchError(f"no asv results for commit {commit!r}; results exist for: {known}")
+        chosen = matches[0]
+    of_commit = results[results["commit"] == chosen]
+    return of_commit[of_commit["run"].isin(_newest_run_per_commit(of_commit))]
+
+
+def _routine_rows(run: pd.DataFrame) -> pd.DataFrame:
+    rows = run[run["benchmark"] == ROUTINE_BENCHMARK]
+    if rows.empty:
+        raise BenchError(
+            f"the asv results of commit {run['commit'].iloc[0][:8]} have no {ROUTINE_BENCHMARK}"
+        )
+    expanded = pd.DataFrame(rows["params"].tolist(), index=rows.index)
+    missing = [name for name in _PARAM_NAMES if name not in expanded]
+    if missing:
+        raise BenchError(f"{ROUTINE_BENCHMARK} results lack the parameters {missing}")
+    long = pd.concat([expanded[list(_PARAM_NAMES)], rows[["value", "status"]]], axis=1)
+    long["seconds_per_sample"] = long["value"] / long["batch_size"]
+    return long
+
+
+def _ordered(names: Sequence[str]) -> list[str]:
+    known = [name for name in ROUTINE_ORDER if name in names]
+    return known + sorted(set(names) - set(known))
+
+
+def routine_table(run: pd.DataFrame) -> pd.DataFrame:
+    """Seconds per sample of each routine by (width, batch_size), with vectorised's speedups.
+
+    One row per hidden width and batch size; columns ``seconds_per_sample_<routine>`` (asv's
+    median time of one call divided by the batch size; NaN where skipped or failed) and
+    ``speedup_<routine>`` = that routine's time / the vectorised routine's time, for every
+    other routine. ``status_<routine>`` says "ok", "skipped" or "failed".
+    """
+    long = _routine_rows(run)
+    routines = _ordered(long["routine"].unique().tolist())
+    wide = long.pivot_table(
+        index=["width", "batch_size"],
+        columns="routine",
+        values="seconds_per_sample",
+        aggfunc="first",
+        dropna=False,
+    )
+    status = long.pivot_table(
+        index=["width", "batch_size"], columns="routine", values="status", aggfunc="first"
+    )
+    table = pd.DataFrame(index=wide.index)
+    for routine in routines:
+        table[f"seconds_per_sample_{routine}"] = wide.get(routine)
+    if REFERENCE_ROUTINE in routines:
+        for routine in routines:
+            if routine != REFERENCE_ROUTINE:
+                table[f"speedup_{routine}"] = wide.get(routine) / wide[REFERENCE_ROUTINE]
+    for routine in routines:
+        table[f"status_{routine}"] = status.get(routine).reindex(table.index).fillna("absent")
+    return table.reset_index().sort_values(["width", "batch_size"], ignore_index=True)
+
+
+def _format_seconds(value: float) -> str:
+    """A time per sample for people: 12.3 µs, 4.56 ms, 1.2 s."""
+    scale, unit = (1e-6, "µs") if value < 1e-3 else (1e-3, "ms") if value < 1 else (1.0, "s")
+    return f"{value / scale:.3g} {unit}"
+
+
+def routine_markdown(table: pd.DataFrame, heading: str) -> str:
+    """The routine table for reading on GitHub: times with units, speedups as "123x"."""
+    routines = [c.removeprefix("seconds_per_sample_") for c in table if c.startswith("seconds_")]
+    shown = pd.DataFrame({"width": table["width"], "batch": table["batch_size"]})
+    for routine in routines:
+        times = table[f"seconds_per_sample_{routine}"]
+        states = table[f"status_{routine}"]
+        shown[f"{routine} / sample"] = [
+            _format_seconds(t) if s == "ok" else s for t, s in zip(times, states, strict=True)
+        ]
+    for routine in routines:
+        column = f"speedup_{routine}"
+        if column in table:
+            shown[f"vectorised vs {routine}"] = [
+                f"{v:,.0f}x" if v >= 10 else f"{v:.2g}x" if np.isfinite(v) else "—"
+                for v in table[column]
+            ]
+    text = shown.to_markdown(
+        index=False, disable_numparse=True, colalign=["right"] * shown.shape[1]
+    )
+    return f"{heading}\n\n{text}\n"
+
+
+def plot_routines(table: pd.DataFrame, path: pathlib.Path, title: str) -> None:
+    """Time per sample against batch size, log-log: colour per routine, marker per width."""
+    routines = [c.removeprefix("seconds_per_sample_") for c in table if c.startswith("seconds_")]
+    widths = sorted(table["width"].unique())
+    markers = {width: "osD^v<>ph*"[i % 10] for i, width in enumerate(widths)}
+    styles = {width: ["-", "--", ":", "-."][i % 4] for i, width in enumerate(widths)}
+    figure = Figure(figsize=(7.5, 5.0), layout="constrained")
+    axes = figure.add_subplot()
+    for index, routine in enumerate(routines):
+        colour = f"C{index}"
+        for width in widths:
+            part = table[table["width"] == width].sort_values("batch_size")
+            times = part[f"seconds_per_sample_{routine}"]
+            if times.notna().any():
+                axes.plot(
+                    part["batch_size"],
+                    times,
+                    color=colour,
+                    marker=markers[width],
+                    linestyle=styles[width],
+                    label=f"{routine}, h={width}",
+                )
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlabel("batch size (samples per call)")
+    axes.set_ylabel("seconds per sample")
+    axes.set_title(title, fontsize=10)
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=7, ncols=2)
+    figure.savefig(path, dpi=120)
+
+
+def _label(row: pd.Series) -> str:
+    params = ", ".join(f"{k}={v}" for k, v in row["params"].items())
+    return f"{row['benchmark']}({params})" if params else row["benchmark"]
+
+
+def summary_table(run: pd.DataFrame) -> pd.DataFrame:
+    """Every benchmark of the run except the routine grid: benchmark, params, value, unit."""
+    rest = run[run["benchmark"] != ROUTINE_BENCHMARK]
+    table = pd.DataFrame(
+        {
+            "benchmark": rest["benchmark"],
+            "params": [", ".join(f"{k}={v}" for k, v in p.items()) for p in rest["params"]],
+            "type": rest["type"],
+            "value": rest["value"],
+            "unit": rest["unit"],
+            "status": rest["status"],
+        }
+    )
+    return table.sort_values(["benchmark", "params"], ignore_index=True)
+
+
+def _newest_run_per_commit(results: pd.DataFrame) -> list[str]:
+    """The result file of each commit that was run last (latest benchmark start time)."""
+    started = results.assign(started_at=results["started_at"].fillna(0))
+    last = started.groupby(["commit", "run"])["started_at"].max().reset_index()
+    return last.loc[last.groupby("commit")["started_at"].idxmax(), "run"].tolist()
+
+
+def history_table(results: pd.DataFrame, run: pd.DataFrame) -> pd.DataFrame:
+    """Tracked values across commits on the run's machine and environment, oldest first.
+
+    One row per commit; one column per tracked quantity (benchmark and parameters). Where a
+    commit was run more than once, its newest run counts.
+    """
+    same = results[
+        (results["machine"] == run["machine"].iloc[0])
+        & (results["env"] == run["env"].iloc[0])
+        & (results["type"] == "track")
+    ]
+    if same.empty:
+        return pd.DataFrame()
+    same = same[same["run"].isin(_newest_run_per_commit(same))]
+    frame = same.assign(quantity=same.apply(_label, axis=1), commit=same["commit"].str[:8])
+    return frame.pivot_table(
+        index=["date", "commit"], columns="quantity", values="value", aggfunc="last"
+    ).reset_index()
+
+
+def plot_history(history: pd.DataFrame, path: pathlib.Path, title: str) -> None:
+    """One small panel per tracked quantity measured at two commits or more, value by commit
+    (oldest left). Quantities whose benchmark or parameters changed start a new panel."""
+    quantities = [
+        c for c in history.columns if c not in ("date", "commit") and history[c].count() >= 2
+    ]
+    columns = min(3, len(quantities))
+    rows = math.ceil(len(quantities) / columns)
+    figure = Figure(figsize=(4.0 * columns, 2.8 * rows), layout="constrained")
+    positions = np.arange(len(history))
+    for index, quantity in enumerate(quantities):
+        axes = figure.add_subplot(rows, columns, index + 1)
+        axes.plot(positions, history[quantity], marker="o")
+        axes.set_title(quantity, fontsize=7)
+        axes.set_xticks(positions, history["commit"], rotation=60, fontsize=6)
+        axes.tick_params(axis="y", labelsize=7)
+        axes.grid(True, alpha=0.3)
+    figure.suptitle(title, fontsize=10)
+    figure.savefig(path, dpi=110)
+
+
+def _machine_description(root: pathlib.Path, machine: str) -> str:
+    path = root / machine / "machine.json"
+    if not path.is_file():
+        return f"machine {machine}"
+    info = _read_json(path)
+    cpu = info.get("cpu") or "unknown CPU"
+    cores = info.get("num_cpu")
+    return f"machine {machine} ({cpu}" + (f", {cores} cores)" if cores else ")")
+
+
+def write_benchmark_report(
+    asv_results_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    commit: str | None = None,
+) -> list[pathlib.Path]:
+    """Read asv's results and write the benchmark tables and plots into ``out_dir``.
+
+    ``commit`` is a full hash, a prefix of one, or a name git resolves (e.g. "HEAD"); None takes
+    the latest commit with results. Returns the paths written. No results, an unknown commit or
+    results without the gradient-routine grid are a BenchError (one line).
+    """
+    root = pathlib.Path(asv_results_dir)
+    results = read_results(root)
+    run = select_run(results, commit, root)
+    sha = run["commit"].iloc[0]
+    when = run["date"].iloc[0].strftime("%Y-%m-%d")
+    where = _machine_description(root, run["machine"].iloc[0])
+    table = routine_table(run)
+
+    out = pathlib.Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[pathlib.Path] = []
+
+    def path_for(name: str) -> pathlib.Path:
+        written.append(out / name)
+        return out / name
+
+    table.to_csv(path_for("routines.csv"), index=False)
+    heading = (
+        f"Gradient routines: time per sample (asv median of one call / batch size) on a "
+        f"[784, h, h, 10] sigmoid network, quadratic cost, float64; commit {sha[:8]} ({when}), "
+        f"{where}, environment {run['env'].iloc[0]}. 'vectorised vs X' is X's time / "
+        "vectorised's time; 'skipped' combinations exceed the suite's time budget."
+    )
+    path_for("routines.md").write_text(routine_markdown(table, heading), encoding="utf-8")
+    plot_routines(table, path_for("routines.png"), f"Gradient routines, commit {sha[:8]}")
+
+    summary = summary_table(run)
+    if not summary.empty:
+        summary.to_csv(path_for("summary.csv"), index=False)
+        text = summary.to_markdown(index=False, floatfmt=".4g")
+        path_for("summary.md").write_text(
+            f"Every other benchmark of commit {sha[:8]} ({when}), {where}.\n\n{text}\n",
+            encoding="utf-8",
+        )
+
+    history = history_table(results, run)
+    if len(history) > 1:
+        history.to_csv(path_for("history.csv"), index=False)
+        if (history.drop(columns=["date", "commit"]).count() >= 2).any():
+            plot_history(history, path_for("history.png"), f"Tracked values by commit, {where}")
+    return written
+
+
+README_START = "<!-- results:benchmarks start (generated by backprop-bench; do not edit) -->"
+README_END = "<!-- results:benchmarks end -->"
+
+
+def update_readme(readme: str | os.PathLike, out_dir: str | os.PathLike) -> bool:
+    """Replace the README's benchmarks block with ``out_dir``'s routine table and plot.
+
+    Returns False (and leaves the README alone) when it has no block or ``out_dir`` has no
+    routines.md. Links are relative to the README.
+    """
+    readme, out = pathlib.Path(readme), pathlib.Path(out_dir)
+    text = readme.read_text(encoding="utf-8")
+    table = out / "routines.md"
+    if README_START not in text or README_END not in text or not table.is_file():
+        return False
+    link = pathlib.Path(os.path.relpath(out.resolve(), readme.resolve().parent)).as_posix()
+    lines = [table.read_text(encoding="utf-8").strip(), ""]
+    lines.append(f"![Time per sample of each gradient routine]({link}/routines.png)")
+    lines.append("")
+    others = [f"Every other benchmark of that commit: [summary.md]({link}/summary.md)"]
+    if (out / "history.png").is_file():
+        others.append(f"tracked values across commits: [history.png]({link}/history.png)")
+    lines.append("; ".join(others) + ".")
+    before, rest = text.split(README_START, 1)
+    after = rest.split(README_END, 1)[1]
+    atomic_write_text(
+        readme, f"{before}{README_START}\n" + "\n".join(lines) + f"\n{README_END}{after}"
+    )
+    return True

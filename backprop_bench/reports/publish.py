@@ -1,0 +1,189 @@
+"""A results folder: the fit records, the environment, and the tables and plots made from them.
+
+``write_results`` stores ``runs.jsonl`` (one record per fit: everything the tables use) and
+``environment.json`` (this run and the sessions that made the fits: machine, libraries, commit,
+wall time), then ``render`` builds every table and plot from those two files alone -- which is
+what ``backprop-bench report`` does for a committed folder, without data or fitting.
+
+Files: comparison.csv / comparison.md (one row per model), runs.csv (one row per fit),
+learning_curves.csv (per epoch), learning_curves.png, accuracy_vs_fit_time.png,
+confusion_matrices.png, summary.md (the paragraph, table and plot the README shows).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from backprop_bench.errors import BenchError
+from backprop_bench.experiments.records import Comparison, FitRecord
+from backprop_bench.files import atomic_write_text, read_jsonl, to_json, write_jsonl
+from backprop_bench.reports import plots, tables
+
+RUNS = "runs.jsonl"
+ENVIRONMENT = "environment.json"
+MAIN_PLOT = "learning_curves.png"
+
+# Figures article 000 reports (shared/seeds/000_*): not results of this suite, context for them.
+REPORTED = {("mnist", "mnist-000"): 0.9451, ("mnist", "svc-000"): 0.9446}
+
+
+def write_results(out_dir: Path, comparison: Comparison) -> list[Path]:
+    """Write a comparison's records and environment into ``out_dir``, then render its tables
+    and plots."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [
+        write_jsonl(out_dir / RUNS, [record.to_dict() for record in comparison.records]),
+        write_environment(out_dir, this_run=comparison.this_run, sessions=comparison.sessions),
+    ]
+    return paths + render(out_dir)
+
+
+def write_environment(
+    out_dir: Path, *, this_run: Mapping[str, Any], sessions: Sequence[Mapping[str, Any]]
+) -> Path:
+    """``environment.json``: this run (date, command, wall time, fits run and cached) and the
+    sessions that made the fits (machine, BLAS, libraries, commit, their own wall time)."""
+    document = {"this_run": dict(this_run), "sessions": list(sessions)}
+    return atomic_write_text(out_dir / ENVIRONMENT, to_json(document))
+
+
+def render(out_dir: Path) -> list[Path]:
+    """Build every table and plot of ``out_dir`` from its ``runs.jsonl`` and environment."""
+    records, sessions = read_results(out_dir)
+    dataset = records[0].dataset
+    table = tables.comparison(records)
+    header = tables.header(records, sessions)
+    written = [
+        _write_csv(table, out_dir / "comparison.csv"),
+        atomic_write_text(out_dir / "comparison.md", tables.to_markdown(table, header)),
+        _write_csv(tables.runs(records), out_dir / "runs.csv"),
+        _write_csv(tables.learning_curves(records), out_dir / "learning_curves.csv"),
+    ]
+    size = f"{records[0].n_train:,} / {records[0].n_test:,}"
+    plots.learning_curves(
+        records, out_dir / MAIN_PLOT, title=f"{dataset} ({size}): test accuracy per epoch"
+    )
+    plots.accuracy_vs_fit_time(
+        records,
+        out_dir / "accuracy_vs_fit_time.png",
+        title=f"{dataset} ({size}): accuracy and fit time",
+    )
+    written += [out_dir / MAIN_PLOT, out_dir / "accuracy_vs_fit_time.png"]
+    if plots.confusion_matrices(
+        records, network_model(records), out_dir / "confusion_matrices.png"
+    ):
+        written.append(out_dir / "confusion_matrices.png")
+    summary = summary_markdown(records, sessions, image=MAIN_PLOT, table_path="comparison.md")
+    written.append(atomic_write_text(out_dir / "summary.md", summary))
+    return written
+
+
+def read_results(out_dir: Path) -> tuple[list[FitRecord], list[dict[str, Any]]]:
+    """The records and sessions stored in results folder ``out_dir``."""
+    path = out_dir / RUNS
+    if not path.is_file():
+        raise BenchError(f"{out_dir} holds no {RUNS}: run `backprop-bench compare` first")
+    try:
+        rows = read_jsonl(path)
+    except (OSError, ValueError) as error:
+        raise BenchError(f"{path} is not readable JSON Lines: {error}") from None
+    records = [FitRecord.from_dict(row, f"{path} line {n}") for n, row in enumerate(rows, 1)]
+    if not records:
+        raise BenchError(f"{path} holds no fit records")
+    sessions: list[dict[str, Any]] = []
+    if (out_dir / ENVIRONMENT).is_file():
+        sessions = json.loads((out_dir / ENVIRONMENT).read_text(encoding="utf-8"))["sessions"]
+    return records, sessions
+
+
+def _write_csv(frame, path: Path) -> Path:
+    return atomic_write_text(path, frame.to_csv(index=False, float_format="%.6g"))
+
+
+def network_model(records: Sequence[FitRecord]) -> str | None:
+    """The name of the (first) network model among ``records``."""
+    return next((r.model for r in records if r.kind == "network"), None)
+
+
+def summary_markdown(
+    records: Sequence[FitRecord],
+    sessions: Sequence[Mapping[str, Any]],
+    *,
+    image: str,
+    table_path: str,
+) -> str:
+    """The headline paragraph, table and main plot, for the README (paths relative to it)."""
+    table = tables.comparison(records)
+    done = table[table["status"] == "ok"]
+    dataset = records[0].dataset
+    sentences = []
+    network = network_model(records)
+    if network is not None and network in set(done["model"]):
+        row = done.set_index("model").loc[network]
+        seeds = {r.seed: r.test_accuracy for r in records if r.model == network and r.ok}
+        low, high = min(seeds, key=seeds.get), max(seeds, key=seeds.get)
+        spread = 100 * (seeds[high] - seeds[low])
+        verdict = "its seed matters" if spread >= 0.5 else "its seed barely matters"
+        sentences.append(
+            f"The from-scratch network (`{network}`) reaches a mean test accuracy of "
+            f"{row['test_accuracy_mean']:.4f} over {len(seeds)} seeds, and {verdict}: "
+            f"from {seeds[low]:.4f} (seed {low}) to {seeds[high]:.4f} (seed {high}), "
+            f"{spread:.1f} points apart."
+            if len(seeds) > 1
+            else f"The from-scratch network (`{network}`) reaches a test accuracy of "
+            f"{seeds[low]:.4f} with seed {low} (one seed only: how much it depends on the seed "
+            "is not measured here)."
+        )
+    if not done.empty:
+        best = done.loc[done["test_accuracy_mean"].idxmax()]
+        sentences.append(
+            f"The most accurate model is `{best['model']}` ({best['test_accuracy_mean']:.4f}); "
+            f"its median fit takes {best['fit_seconds_median']:.3g} s."
+        )
+    reported = [
+        f"`{model}` {figure}"
+        for (name, model), figure in REPORTED.items()
+        if name == dataset and model in set(done["model"])
+    ]
+    if reported and records[0].n_train == 60000:
+        sentences.append(f"For reference, article 000 reported {' and '.join(reported)}.")
+    failed = table[table["status"] != "ok"]
+    for _, row in failed.iterrows():
+        sentences.append(f"`{row['model']}` {row['status']}: {row['note']}.")
+    header = tables.header(records, sessions)
+    markdown = tables.to_markdown(table, header)
+    return (
+        " ".join(sentences)
+        + f"\n\n{markdown}\n![{dataset}: test accuracy per epoch]({image})\n\n"
+        + f"Full tables: [{table_path}]({table_path}).\n"
+    )
+
+
+README_START = "<!-- results:{name} start (generated by backprop-bench; do not edit) -->"
+README_END = "<!-- results:{name} end -->"
+
+
+def update_readme(readme: Path, out_dir: Path) -> bool:
+    """Replace the block between ``out_dir``'s README markers with its summary.
+
+    Returns whether the README held the markers (and was rewritten). Image and table links are
+    made relative to the README.
+    """
+    name = out_dir.name
+    start, end = README_START.format(name=name), README_END.format(name=name)
+    text = readme.read_text(encoding="utf-8")
+    if start not in text or end not in text:
+        return False
+    records, sessions = read_results(out_dir)
+    relative = Path(os.path.relpath(out_dir.resolve(), readme.resolve().parent)).as_posix()
+    summary = summary_markdown(
+        records, sessions, image=f"{relative}/{MAIN_PLOT}", table_path=f"{relative}/comparison.md"
+    )
+    before, rest = text.split(start, 1)
+    after = rest.split(end, 1)[1]
+    atomic_write_text(readme, f"{before}{start}\n{summary}{end}{after}")
+    return True

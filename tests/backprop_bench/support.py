@@ -1,0 +1,28 @@
+"""Shared test helpers for the harness."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backprop_bench.experiments.records import FitRecord
+
+IDENTITY: dict[str, Any] = {
+    "key": "k",
+    "model": "net",
+    "kind": "network",
+    "preset": "mnist-000",
+    "seed": 0,
+    "dataset": "digits",
+    "dataset_fingerprint": "f" * 64,
+    "n_train": 300,
+    "n_test": 100,
+    "subset_seed": 0,
+    "hyperparameters": {},
+    "code_version": "c" * 16,
+    "status": "ok",
+}
+
+
+def fit_record(**fields: Any) -> FitRecord:
+    """A ``FitRecord`` with ``fields`` over a placeholder identity."""
+    return FitRecord(**{**IDENTITY, **fields})

@@ -1,0 +1,91 @@
+"""The harness's folders are its layers, and imports run one way between them.
+
+- ``data`` (datasets, provenance, cache, preprocessing) imports no other layer;
+- ``experiments`` (models, fitting, runner, records, speed) imports ``data`` only;
+- ``reports`` (tables, plots, publish, asv results) imports ``data`` and ``experiments.records``
+  (the record it reads), never what runs a fit;
+- ``cli`` is imported by nothing but ``backprop_bench/__main__.py``.
+
+Read from the import statements of every module, those inside functions included.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[2] / "backprop_bench"
+LAYERS = ("data", "experiments", "reports", "cli")
+ALLOWED = {
+    "data": set(),
+    "experiments": {"data"},
+    "reports": {"data", "experiments.records"},
+    "cli": {"data", "experiments", "reports"},
+}
+
+
+def imported(path: Path) -> set[str]:
+    """The backprop_bench modules ``path`` imports, as dotted names below backprop_bench
+    (``from backprop_bench.data import datasets`` imports ``data.datasets``)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            modules = [
+                f"{node.module}.{alias.name}"
+                if _is_module(f"{node.module}.{alias.name}")
+                else node.module
+                for alias in node.names
+            ]
+        else:
+            continue
+        prefix = "backprop_bench."
+        names |= {m.removeprefix(prefix) for m in modules if m.startswith(prefix)}
+    return names
+
+
+def _is_module(dotted: str) -> bool:
+    path = PACKAGE.parent.joinpath(*dotted.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def modules(layer: str) -> list[Path]:
+    return sorted((PACKAGE / layer).glob("*.py"))
+
+
+def test_every_module_lives_in_a_layer():
+    top = {path.name for path in PACKAGE.glob("*.py")}
+    assert top == {"__init__.py", "__main__.py", "errors.py", "files.py"}
+    assert all(modules(layer) for layer in LAYERS)
+
+
+def allowed(layer: str, name: str) -> bool:
+    target = name.split(".")[0]
+    if target in (layer, "errors", "files") or target not in LAYERS:
+        return True
+    return any(name == rule or name.startswith(rule + ".") for rule in ALLOWED[layer])
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_imports_run_one_way(layer):
+    for path in modules(layer):
+        for name in imported(path):
+            assert allowed(layer, name), (
+                f"{path.relative_to(PACKAGE)} imports backprop_bench.{name}"
+            )
+
+
+def test_the_rule_catches_a_wrong_import(tmp_path):
+    bad = tmp_path / "m.py"
+    bad.write_text(
+        "from backprop_bench.experiments import records\n"
+        "def f():\n    from backprop_bench.experiments.runner import compare\n"
+    )
+    names = imported(bad)
+    assert names == {"experiments.records", "experiments.runner"}
+    assert allowed("reports", "experiments.records")
+    assert not allowed("reports", "experiments.runner")
+    assert not allowed("data", "experiments.records")
