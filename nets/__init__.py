@@ -1,9 +1,11 @@
 """nets: a from-scratch NumPy backpropagation network. Imports numpy only.
 
 The pieces, each a small module looked up by name: ``activations`` (ACTIVATIONS), ``costs``
-(COSTS), ``initialisers`` (INITIALISERS), ``network`` (Network), ``gradients`` (four routines
-in GRADIENTS that must agree), ``training`` (TrainingConfig, train, History), ``gradcheck``,
-``io`` (save/load without pickle) and ``presets`` (PRESETS).
+(COSTS), ``initialisers`` (INITIALISERS), ``network`` (Network), ``gradients`` (five routines
+in GRADIENTS that must agree; ``gradients/vectorised.py`` is backprop's four equations for a
+batch, and what trains), ``training`` (TrainingConfig, train, History), ``gradcheck``, ``io``
+(save/load without pickle) and ``presets`` (PRESETS). Samples are columns inside ``nets``
+(``z = W a + b``); functions that take data take rows, as scikit-learn does.
 """
 
 __version__ = "0.1.0"
