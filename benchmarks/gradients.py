@@ -96,7 +96,7 @@ class RungSpeedup(Benchmark):
     ``setup_cache``, and each ratio is the median of the repeats' own ratios.
     """
 
-    params = ([f"{slow}/{fast}" for slow, fast in itertools.pairwise(RUNGS)],)
+    params = ([*(f"{slow}/{fast}" for slow, fast in itertools.pairwise(RUNGS)), "loop/vectorised"],)
     param_names = ("rungs",)
     timeout = 300
 

@@ -55,13 +55,43 @@ def memory_gb() -> float | None:
 
 
 def blas() -> list[dict[str, Any]]:
-    """The BLAS/OpenMP libraries loaded by numpy and scipy, with their thread counts."""
+    """The BLAS/OpenMP libraries loaded by numpy and scipy, with their thread counts and, for
+    OpenBLAS, the kernel it chose for this CPU (``architecture``: Haswell, SkylakeX, Zen, ...),
+    which decides both speed and the last bits of every product."""
     import numpy  # noqa: F401  (load the libraries threadpoolctl inspects)
     import scipy.linalg  # noqa: F401
     from threadpoolctl import threadpool_info
 
-    keys = ("user_api", "internal_api", "version", "num_threads", "threading_layer", "filepath")
+    keys = (
+        "user_api",
+        "internal_api",
+        "version",
+        "architecture",
+        "num_threads",
+        "threading_layer",
+        "filepath",
+    )
     return [{key: info.get(key) for key in keys} for info in threadpool_info()]
+
+
+def blas_line(libraries: list[dict[str, Any]], threads: bool = True) -> str:
+    """``blas()`` in a few words: "BLAS openblas 0.3.30 (Zen kernel, 1 thread)"."""
+
+    def describe(info: dict[str, Any]) -> str:
+        kernel = f"{info.get('architecture') or 'unknown'} kernel"
+        count = info.get("num_threads")
+        if threads:
+            kernel += f", {count} thread{'' if count == 1 else 's'}"
+        return f"{info['internal_api']} {info['version']} ({kernel})"
+
+    parts = sorted(
+        {
+            describe(info)
+            for info in libraries
+            if info.get("user_api") == "blas" and info.get("version")
+        }
+    )
+    return "BLAS " + (", ".join(parts) or "unknown")
 
 
 def versions() -> dict[str, str | None]:

@@ -38,10 +38,10 @@ import pandas as pd
 import sklearn
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
-from threadpoolctl import threadpool_info
 
 from backprop_bench.data.preprocessing import Experiment
 from backprop_bench.errors import BenchError
+from backprop_bench.experiments import environment
 from backprop_bench.experiments.estimator import NetworkClassifier
 from backprop_bench.experiments.models import mirror_of
 from backprop_bench.files import atomic_write_text
@@ -186,7 +186,8 @@ def time_rungs(
     progress: Progress | None = None,
 ) -> list[SideBySide]:
     """Seconds per sample of each gradient routine of ``rungs`` on one batch, all timed in
-    turn within every repeat; one ``SideBySide`` per rung against the next."""
+    turn within every repeat; one ``SideBySide`` per rung against the next, then the first
+    against the last."""
     settings = dict(PRESETS[preset].network)
     sizes = settings.pop("sizes")
     rng = np.random.default_rng(seed)
@@ -207,11 +208,12 @@ def time_rungs(
             median = statistics.median(seconds_per_sample[name])
             progress(f"gradient routine {name}: {median * 1e6:.2f} us per sample (median)")
     what = f"gradient, seconds per sample, batch {batch_size}, {list(sizes)} {network.dtype}"
+    steps = [*itertools.pairwise(rungs), (rungs[0], rungs[-1])]  # each rung, then all of them
     return [
         SideBySide(
             what, slow, tuple(seconds_per_sample[slow]), fast, tuple(seconds_per_sample[fast])
         )
-        for slow, fast in itertools.pairwise(rungs)
+        for slow, fast in steps
     ]
 
 
@@ -262,16 +264,9 @@ def write_outputs(table: pd.DataFrame, header: list[str], out_dir: str) -> list[
 
 
 def machine_line() -> str:
-    """Where the timings were taken: CPU, cores, BLAS threads, library versions."""
-    blas = sorted(
-        {
-            f"{info.get('internal_api')} {info.get('version')} ({info.get('num_threads')} threads)"
-            for info in threadpool_info()
-            if info.get("user_api") == "blas"
-        }
-    )
+    """Where the timings were taken: CPU, cores, BLAS with its kernel and threads, versions."""
     return (
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"BLAS {', '.join(blas) or 'unknown'}; Python {platform.python_version()}, "
+        f"{environment.cpu_model()}, {environment.usable_cores()} cores, "
+        f"{environment.blas_line(environment.blas())}; Python {platform.python_version()}, "
         f"numpy {np.__version__}, scikit-learn {sklearn.__version__}"
     )

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from backprop_bench.experiments.environment import blas_line
 from backprop_bench.experiments.records import FitRecord
 
 COMPARISON_COLUMNS = [
@@ -201,16 +202,14 @@ def header(records: Sequence[FitRecord], sessions: Sequence[Mapping[str, Any]]) 
 
 def _machine(sessions: Sequence[Mapping[str, Any]]) -> str:
     env = sessions[-1]["environment"]
-    blas = ", ".join(
-        sorted({f"{b['internal_api']} {b['version']}" for b in env["blas"] if b.get("version")})
-    )
+    blas = blas_line(env["blas"], threads=False)
     commit = env["git"]["commit"]
     code = "code outside git"
     if commit:
         code = f"code {commit[:10]}{' (uncommitted code changes)' if env['git']['dirty'] else ''}"
     jobs = sessions[-1]
     return (
-        f"Machine: {env['cpu']}, {env['cores']} cores, {blas or 'BLAS unknown'}; "
+        f"Machine: {env['cpu']}, {env['cores']} cores, {blas}; "
         f"{jobs['jobs']} parallel fits x {jobs['blas_threads_per_job']} BLAS thread(s); "
         f"{code}; {env['date'][:10]}."
     )

@@ -2,8 +2,9 @@
 
 - ``data`` (datasets, provenance, cache, preprocessing) imports no other layer;
 - ``experiments`` (models, fitting, runner, records, speed) imports ``data`` only;
-- ``reports`` (tables, plots, publish, asv results) imports ``data`` and ``experiments.records``
-  (the record it reads), never what runs a fit;
+- ``reports`` (tables, plots, publish, asv results) imports ``data``, ``experiments.records``
+  (the record it reads) and ``experiments.environment`` (the machine it describes), never what
+  runs a fit;
 - ``cli`` is imported by nothing but ``backprop_bench/__main__.py``.
 
 Read from the import statements of every module, those inside functions included.
@@ -21,7 +22,7 @@ LAYERS = ("data", "experiments", "reports", "cli")
 ALLOWED = {
     "data": set(),
     "experiments": {"data"},
-    "reports": {"data", "experiments.records"},
+    "reports": {"data", "experiments.records", "experiments.environment"},
     "cli": {"data", "experiments", "reports"},
 }
 

@@ -118,16 +118,20 @@ def test_rung_speedups_are_the_speed_commands_measurement(monkeypatch, blas_rest
             SideBySide("m", "loop", (300.0, 360.0), "per_unit", (10.0, 10.0)),
             SideBySide("m", "per_unit", (10.0, 10.0), "per_sample", (2.0, 2.5)),
             SideBySide("m", "per_sample", (30.0, 36.0), "vectorised", (1.5, 1.5)),
+            SideBySide("m", "loop", (300.0, 360.0), "vectorised", (1.5, 1.5)),
         ]
 
     monkeypatch.setattr(gradients.speed, "time_rungs", fake_time_rungs)
     bench = gradients.RungSpeedup()
     ratios = bench.setup_cache()
     assert calls == [("mnist-000", 50, 3 if common.SMALL else 7)]
-    assert bench.params == (["loop/per_unit", "per_unit/per_sample", "per_sample/vectorised"],)
+    assert bench.params == (
+        ["loop/per_unit", "per_unit/per_sample", "per_sample/vectorised", "loop/vectorised"],
+    )
     assert bench.track_speedup(ratios, "loop/per_unit") == 33.0  # median of 30 and 36
     assert bench.track_speedup(ratios, "per_unit/per_sample") == 4.5  # median of 5 and 4
     assert bench.track_speedup(ratios, "per_sample/vectorised") == 22.0
+    assert bench.track_speedup(ratios, "loop/vectorised") == 220.0
 
 
 @dataclasses.dataclass

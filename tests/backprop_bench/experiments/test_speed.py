@@ -39,11 +39,11 @@ def test_speed_prints_and_writes_the_table(small_mnist_shaped, capsys, tmp_path)
     assert status == 0, err
     assert "includes its per-epoch evaluation" in out
     table = pd.read_csv(tmp_path / "speed.csv")
-    assert len(table) == 5  # network/MLP twice, then the rungs: each against the next
+    assert len(table) == 6  # network/MLP twice, each rung against the next, then all the way
     assert table["measurement"].str.contains("train 2 epochs, 120 x 784 float64").sum() == 2
-    assert table["measurement"].str.contains(r"batch 50, \[784, 30, 30, 10\]").sum() == 3
-    assert list(table["a"][2:]) == ["loop", "per_unit", "per_sample"]
-    assert list(table["b"][2:]) == ["per_unit", "per_sample", "vectorised"]
+    assert table["measurement"].str.contains(r"batch 50, \[784, 30, 30, 10\]").sum() == 4
+    assert list(table["a"][2:]) == ["loop", "per_unit", "per_sample", "loop"]
+    assert list(table["b"][2:]) == ["per_unit", "per_sample", "vectorised", "vectorised"]
     assert (table["ratio min"] <= table["ratio a/b"]).all()
     assert (table["ratio a/b"] <= table["ratio max"]).all()
     assert (table[["a median (s)", "b median (s)"]] > 0).all().all()

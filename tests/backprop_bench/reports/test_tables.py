@@ -97,14 +97,17 @@ def test_header_names_the_data_seeds_and_machine():
         "jobs": 2, "blas_threads_per_job": 1,
         "environment": {
             "cpu": "Some CPU", "cores": 2, "date": "2026-01-02T03:04:05+00:00",
-            "blas": [{"internal_api": "openblas", "version": "0.3.30"}],
+            "blas": [
+                {"user_api": "blas", "internal_api": "openblas", "version": "0.3.30",
+                 "architecture": "Zen", "num_threads": 2},
+            ],
             "git": {"commit": "0123456789abcdef", "dirty": True},
         },
     }  # fmt: skip
     text = tables.header(RECORDS, [session])
     assert "**digits** (300 training / 100 test images, flatten -> float64 -> /16)" in text
     assert "seeds 0-2" in text
-    assert "Some CPU, 2 cores, openblas 0.3.30; 2 parallel fits x 1 BLAS thread(s)" in text
+    assert "Some CPU, 2 cores, BLAS openblas 0.3.30 (Zen kernel); 2 parallel fits x 1 BLAS" in text
     assert "code 0123456789 (uncommitted code changes); 2026-01-02" in text
 
 
