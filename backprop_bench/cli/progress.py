@@ -19,6 +19,8 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
+from backprop_bench.reports.tables import duration
+
 HEARTBEAT = 60.0  # seconds: off a terminal, the longest silence while fits run
 
 
@@ -28,18 +30,6 @@ def expected_wall_seconds(costs: Sequence[float], jobs: int) -> float:
     for cost in sorted(costs, reverse=True):
         heapq.heapreplace(workers, workers[0] + cost)
     return max(workers)
-
-
-def duration(seconds: float) -> str:
-    """``75`` -> ``"1 min 15 s"``; ``4000`` -> ``"1 h 7 min"``."""
-    if seconds < 1:
-        return "under 1 s"
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
 class FitProgress:

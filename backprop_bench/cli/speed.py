@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from backprop_bench.cli.train import check_count
 
@@ -20,7 +21,19 @@ def add(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats (default 3)")
     parser.add_argument("--epochs", type=int, help="epochs per fit (default: the preset's 20)")
     parser.add_argument("--n-train", type=int, help="training subset size (default: all 60,000)")
-    parser.add_argument("--out", metavar="DIR", help="also write speed.csv and speed.md to DIR")
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        help="also write speed.csv, speed.md and summary.md to DIR, and refresh the README's "
+        "generated speed block",
+    )
+    parser.add_argument(
+        "--readme",
+        default="README.md",
+        metavar="PATH",
+        help="README whose generated speed block --out refreshes, if it has one (default "
+        "README.md)",
+    )
     parser.add_argument(
         "--blas-threads", type=int, help="limit BLAS threads for both models (default: as is)"
     )
@@ -34,6 +47,7 @@ def run_speed(args: argparse.Namespace) -> int:
     from backprop_bench.data.preprocessing import prepare
     from backprop_bench.experiments import speed
     from backprop_bench.files import check_output_folder
+    from backprop_bench.reports.readme import replace_block
     from nets.presets import PRESETS
 
     for option in ("repeats", "epochs", "n_train", "blas_threads"):
@@ -59,9 +73,11 @@ def run_speed(args: argparse.Namespace) -> int:
             data, epochs=args.epochs, repeats=args.repeats, progress=progress
         )
         comparisons += speed.time_rungs(repeats=max(args.repeats, 5), progress=progress)
-    table = speed.speed_table(comparisons)
-    print(speed.speed_markdown(table))
+    print(speed.speed_markdown(speed.speed_table(comparisons)))
     if args.out:
-        for path in speed.write_outputs(table, header, args.out):
+        for path in speed.write_outputs(comparisons, header, args.out):
             print(f"wrote {path}")
+        summary = (Path(args.out) / "summary.md").read_text(encoding="utf-8")
+        if replace_block(args.readme, "speed", summary):
+            print(f"updated the generated speed block in {args.readme}")
     return 0

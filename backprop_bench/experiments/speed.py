@@ -253,14 +253,57 @@ def speed_markdown(table: pd.DataFrame) -> str:
     return table.to_markdown(index=False, floatfmt=".3g")
 
 
-def write_outputs(table: pd.DataFrame, header: list[str], out_dir: str) -> list[pathlib.Path]:
-    """Write ``speed.csv`` and ``speed.md`` (header lines, then the table) into ``out_dir``."""
+def write_outputs(
+    comparisons: list[SideBySide], header: list[str], out_dir: str
+) -> list[pathlib.Path]:
+    """Write ``speed.csv``, ``speed.md`` (header lines, then the table) and ``summary.md`` (what
+    the README shows) into ``out_dir``."""
     folder = pathlib.Path(out_dir)
+    table = speed_table(comparisons)
     markdown = "\n\n".join(["\n".join(f"{line}  " for line in header), speed_markdown(table)])
     return [
         atomic_write_text(folder / "speed.csv", table.to_csv(index=False)),
         atomic_write_text(folder / "speed.md", markdown + "\n"),
+        atomic_write_text(folder / "summary.md", summary_markdown(comparisons, header)),
     ]
+
+
+def _ratio(comparison: SideBySide, digits: int) -> str:
+    low, high = min(comparison.ratios), max(comparison.ratios)
+    return f"{comparison.ratio:.{digits}f} ({low:.{digits}f}-{high:.{digits}f})"
+
+
+def summary_markdown(comparisons: list[SideBySide], header: list[str]) -> str:
+    """The speed results in sentences and the table, for the README."""
+    training = [c for c in comparisons if c.measurement.startswith("train")]
+    rungs = {(c.a, c.b): c for c in comparisons if c.measurement.startswith("gradient")}
+    lines = [
+        f"Measured by `backprop-bench speed` ({header[0].split(', ')[-1]}; "
+        f"{header[2].removeprefix('machine: ')}). Each ratio is the median of the repeats' own "
+        "ratios (the two timed back to back), with the smallest and largest in brackets.",
+        "",
+    ]
+    if training:
+        only, evaluated = training
+        lines.append(
+            f"- **The network against MLPClassifier** ({only.measurement}): the network took "
+            f"{_ratio(only, 2)} of MLPClassifier's time ({only.a_seconds:.1f} s against "
+            f"{only.b_seconds:.1f} s, training only); {_ratio(evaluated, 2)} counting the "
+            "evaluation on the training and test sets it runs after every epoch."
+        )
+    steps = [
+        f"{a} → {b} {_ratio(c, 1)}x"
+        for (a, b), c in rungs.items()
+        if (a, b) != ("loop", "vectorised")
+    ]
+    if steps:
+        whole = rungs.get(("loop", "vectorised"))
+        total = f"; loop → vectorised {_ratio(whole, 0)}x in all" if whole else ""
+        lines.append(
+            f"- **What vectorising the gradient buys** ({next(iter(rungs.values())).measurement}"
+            f"), each rung's time per sample over the next one's: {', '.join(steps)}{total}."
+        )
+    return "\n".join(lines) + "\n\n" + speed_markdown(speed_table(comparisons)) + "\n"
 
 
 def machine_line() -> str:

@@ -208,11 +208,26 @@ def _machine(sessions: Sequence[Mapping[str, Any]]) -> str:
     if commit:
         code = f"code {commit[:10]}{' (uncommitted code changes)' if env['git']['dirty'] else ''}"
     jobs = sessions[-1]
+    fitted = sum(session.get("fitted") or 0 for session in sessions)
+    wall = sum(session.get("wall_seconds") or 0 for session in sessions)
     return (
         f"Machine: {env['cpu']}, {env['cores']} cores, {blas}; "
         f"{jobs['jobs']} parallel fits x {jobs['blas_threads_per_job']} BLAS thread(s); "
-        f"{code}; {env['date'][:10]}."
+        f"{code}; {env['date'][:10]}. Fitting took {duration(wall)} of wall time for "
+        f"{fitted} fits in {len(sessions)} run(s) of this machine."
     )
+
+
+def duration(seconds: float) -> str:
+    """``75`` -> ``"1 min 15 s"``; ``4000`` -> ``"1 h 6 min"``."""
+    if seconds < 1:
+        return "under 1 s"
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
 def _ranges(values: Sequence[int]) -> str:
