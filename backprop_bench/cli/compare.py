@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from backprop_bench.cli.options import add_readme
+
 REPRODUCE_MODELS = ("mnist-000", "svc-000", "svc", "mlp", "linear")
 
 
@@ -29,12 +31,7 @@ def _add_run_options(parser: argparse.ArgumentParser, out_help: str) -> None:
     )
     parser.add_argument("--out", metavar="DIR", help=out_help)
     parser.add_argument("--data-dir", metavar="DIR", help="folder holding the dataset's IDX files")
-    parser.add_argument(
-        "--readme",
-        metavar="PATH",
-        default="README.md",
-        help="README whose generated results block to refresh, if it has one (default README.md)",
-    )
+    add_readme(parser, "results block")
 
 
 def add(subparsers: argparse._SubParsersAction) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from backprop_bench.cli.options import add_readme
 from backprop_bench.errors import BenchError
 
 ASV_RESULTS = ".asv/results"
+SPEED_SUMMARY = "results/speed/summary.md"  # written by `backprop-bench speed --out results/speed`
 
 
 def add(subparsers: argparse._SubParsersAction) -> None:
@@ -35,12 +37,7 @@ def add(subparsers: argparse._SubParsersAction) -> None:
         help="where the benchmark report goes (default %(default)s)",
     )
     parser.add_argument("--commit", help="the asv commit to report (default: the latest)")
-    parser.add_argument(
-        "--readme",
-        default="README.md",
-        metavar="PATH",
-        help="README whose generated results blocks to refresh, if it has them",
-    )
+    add_readme(parser, "results and benchmarks blocks")
     parser.set_defaults(func=run_report)
 
 
@@ -48,6 +45,7 @@ def run_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from backprop_bench.reports import publish
+    from backprop_bench.reports.readme import replace_block
 
     folders = [Path(folder) for folder in args.folders] or sorted(
         path.parent for path in Path("results").glob(f"*/{publish.RUNS}")
@@ -58,6 +56,10 @@ def run_report(args: argparse.Namespace) -> int:
         print(f"{folder}: rebuilt {len(written)} tables and plots")
         if readme.is_file() and publish.update_readme(readme, folder):
             print(f"{folder}: updated the generated results block in {readme}")
+    speed = Path(SPEED_SUMMARY)
+    if not args.folders and speed.is_file():
+        if replace_block(readme, "speed", speed.read_text(encoding="utf-8")):
+            print(f"{speed}: updated the generated speed block in {readme}")
     if not _report_benchmarks(args) and not folders:
         raise BenchError(
             "nothing to report: no results/*/runs.jsonl and no asv results "

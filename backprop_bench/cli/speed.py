@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from backprop_bench.cli.options import add_readme
 from backprop_bench.cli.train import check_count
 
 
@@ -27,13 +28,7 @@ def add(subparsers: argparse._SubParsersAction) -> None:
         help="also write speed.csv, speed.md and summary.md to DIR, and refresh the README's "
         "generated speed block",
     )
-    parser.add_argument(
-        "--readme",
-        default="README.md",
-        metavar="PATH",
-        help="README whose generated speed block --out refreshes, if it has one (default "
-        "README.md)",
-    )
+    add_readme(parser, "speed block (with --out)")
     parser.add_argument(
         "--blas-threads", type=int, help="limit BLAS threads for both models (default: as is)"
     )
