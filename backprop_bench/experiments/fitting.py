@@ -1,8 +1,9 @@
 """One fit, measured: ``fit_one(spec, experiment, seed)`` -> a JSON-able record.
 
 The record holds what the comparison tables need from one model and seed: train and test
-accuracy, fit and predict seconds, the parameter count, the confusion matrix, and for iterative
-models (the network, the MLP) the per-epoch history. Rules:
+accuracy, fit and predict seconds, the parameter count, the confusion matrix, the predicted
+class of every test image (so that two models, or two runs, can be compared image by image),
+and for iterative models (the network, the MLP) the per-epoch history. Rules:
 
 - ``fit_seconds`` is training time only. For iterative models it is the sum of the epochs'
   training times: the train and test accuracy computed between epochs is excluded (it is in
@@ -29,6 +30,7 @@ import numpy as np
 from sklearn.metrics import confusion_matrix
 
 from backprop_bench.data.preprocessing import Experiment, stratified_subset
+from backprop_bench.experiments.labels import encode_labels
 from backprop_bench.experiments.models import ModelSpec
 
 TRAIN_SCORE_SIZE = 2000
@@ -73,6 +75,7 @@ def fit_one(
         "n_parameters": n_parameters(estimator),
         "fitted": fitted_details(estimator),
         "confusion_matrix": confusion_matrix(y_test, predicted, labels=labels).tolist(),
+        "test_predictions": encode_labels(predicted),
         "history": history,
         "warnings": sorted({f"{w.category.__name__}: {w.message}" for w in caught}),
     }

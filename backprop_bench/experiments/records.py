@@ -20,7 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from backprop_bench.errors import BenchError
+from backprop_bench.experiments.labels import decode_labels
 from backprop_bench.files import atomic_write_text, to_json
 
 RUNS_FOLDER = "runs"
@@ -63,6 +66,7 @@ class FitRecord:
     n_parameters: int | None = None  # numbers the fitted model keeps to predict
     fitted: dict[str, int] = field(default_factory=dict)  # iterations, support vectors
     confusion_matrix: list[list[int]] | None = None  # rows true class, columns predicted
+    test_predictions: str | None = None  # each test image's predicted class (labels.py)
     history: list[dict[str, Any]] | None = None  # per epoch, iterative models only
     warnings: list[str] = field(default_factory=list)  # raised while fitting
     # the process that fitted
@@ -90,6 +94,10 @@ class FitRecord:
     @property
     def ok(self) -> bool:
         return self.status == OK
+
+    def predictions(self) -> np.ndarray | None:
+        """The predicted class of every test image, in the test set's order (or ``None``)."""
+        return None if self.test_predictions is None else decode_labels(self.test_predictions)
 
 
 def fit_key(identity: Mapping[str, Any]) -> str:

@@ -10,9 +10,12 @@ import signal
 import time
 import types
 
+import numpy as np
 import pytest
 
 from backprop_bench.cli.progress import FitProgress, duration, expected_wall_seconds
+from backprop_bench.data.datasets import load
+from backprop_bench.data.preprocessing import prepare
 from backprop_bench.errors import BenchError
 from backprop_bench.experiments import runner
 from backprop_bench.experiments.models import ModelSpec, resolve
@@ -41,6 +44,7 @@ def by_model(records):
 
 def test_a_tiny_comparison_records_every_fit(tmp_path, cache):
     result = small_compare(["mnist-000", "svc-000", "mlp", "linear"], tmp_path / "out", cache)
+    prepared = prepare(load("digits"), **SMALL)
     records = by_model(result.records)
     # seed-dependent models over both seeds, deterministic ones once
     assert set(records) == {
@@ -67,6 +71,11 @@ def test_a_tiny_comparison_records_every_fit(tmp_path, cache):
         assert records[key].fit_seconds == pytest.approx(sum(e["seconds"] for e in history))
         assert records[key].fit_seconds < records[key].fit_wall_seconds
         assert history[-1]["test_accuracy"] == pytest.approx(records[key].test_accuracy)
+    for record in records.values():  # every test image's prediction, kept compactly
+        predicted = record.predictions()
+        assert len(predicted) == record.n_test == 120
+        assert np.mean(predicted == prepared.y_test) == pytest.approx(record.test_accuracy)
+        assert np.trace(np.array(record.confusion_matrix)) == np.sum(predicted == prepared.y_test)
     assert records[("svc-000", None)].history is None
     assert records[("svc-000", None)].fitted["n_support_vectors"] > 0
     assert 0 < records[("linear", None)].fitted["n_iter"] < 1000  # converged
