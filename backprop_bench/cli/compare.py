@@ -133,6 +133,7 @@ def _run_comparison(args: argparse.Namespace, **settings) -> int:
     from backprop_bench.reports import publish
 
     out = Path(settings.pop("out"))
+    committed = _committed(out)
     progress = FitProgress()
 
     def fetch(name: str) -> None:
@@ -155,6 +156,9 @@ def _run_comparison(args: argparse.Namespace, **settings) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
         progress.close()
+    lines = _reproduction_lines(committed, comparison)
+    if lines:
+        comparison.this_run["reproduction"] = lines
     paths = publish.write_results(out, comparison)
     print((out / "comparison.md").read_text(encoding="utf-8"))
     run = comparison.this_run
@@ -164,6 +168,8 @@ def _run_comparison(args: argparse.Namespace, **settings) -> int:
         f"wall time {run['wall_seconds']:.1f} s"
     )
     print(f"wrote {len(paths)} files to {out}/")
+    for line in lines:
+        print(line)
     crashed = comparison.crashed
     readme = Path(args.readme)
     if not crashed and readme.is_file() and publish.update_readme(readme, out):
@@ -183,3 +189,38 @@ def _run_comparison(args: argparse.Namespace, **settings) -> int:
         )
         return 1
     return 0
+
+
+def _committed(out) -> tuple[list, list] | None:
+    """The records and sessions already in results folder ``out`` (None if it has none)."""
+    from backprop_bench.errors import BenchError
+    from backprop_bench.reports import publish
+
+    if not (out / publish.RUNS).is_file():
+        return None
+    try:
+        return publish.read_results(out)
+    except BenchError:
+        return None
+
+
+def _reproduction_lines(committed: tuple[list, list] | None, comparison) -> list[str]:
+    """Whether this run reproduced the results it is about to replace, one line per model,
+    then what differs between the machines that made them."""
+    from backprop_bench.experiments.labels import decode_labels
+    from backprop_bench.reports import verdicts
+
+    if committed is None or comparison.test_labels is None:
+        return []
+    records, sessions = committed
+    labels = decode_labels(comparison.test_labels)
+    found = verdicts.reproduction(comparison.records, records, labels)
+    lines = ["reproduction of the results this run replaces:"]
+    lines += [f"  {item.line()}" for item in found]
+    if sessions and comparison.sessions:
+        changes = verdicts.environment_differences(sessions[-1], comparison.sessions[-1])
+        lines.append(
+            "  what differs from the machine that made them: "
+            + ("; ".join(changes) if changes else "nothing recorded")
+        )
+    return lines

@@ -144,11 +144,13 @@ class FitCache:
 @dataclass
 class Comparison:
     """What a comparison run produced: every record in plan order, the run itself (date,
-    command, wall time, fits run and cached) and the sessions that made the fits."""
+    command, wall time, fits run and cached), the sessions that made the fits, and the true
+    labels of the test images the records' predictions are of."""
 
     records: list[FitRecord]
     this_run: dict[str, Any]
     sessions: list[dict[str, Any]]
+    test_labels: str | None = None  # the true class of every test image (labels.py)
 
     @property
     def crashed(self) -> list[FitRecord]:

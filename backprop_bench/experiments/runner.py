@@ -34,8 +34,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from backprop_bench.errors import BenchError
 from backprop_bench.experiments import environment
+from backprop_bench.experiments.labels import encode_labels
 from backprop_bench.experiments.models import (
     ModelSpec,
     code_version,
@@ -560,7 +563,17 @@ def compare(
         "skipped": summary.skipped,
         "session": summary.session["id"] if summary.session else None,
     }
-    return Comparison(summary.records, this_run, _sessions(summary.records, cache))
+    labels = encode_labels(test_labels(the_plan.data))
+    return Comparison(summary.records, this_run, _sessions(summary.records, cache), labels)
+
+
+def test_labels(data: DataRequest) -> np.ndarray:
+    """The true class of each test image of ``data``, in the order the fits predicted them."""
+    from backprop_bench.data.datasets import load
+    from backprop_bench.data.preprocessing import stratified_subset
+
+    dataset = load(data.dataset, data_dir=data.data_dir, cache_dir=data.data_cache_dir)
+    return dataset.y_test[stratified_subset(dataset.y_test, data.n_test, data.subset_seed)]
 
 
 def _ensure_data(data: DataRequest, fetch: Callable[[str], Any] | None) -> None:

@@ -17,14 +17,18 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from backprop_bench.errors import BenchError
+from backprop_bench.experiments.labels import decode_labels
 from backprop_bench.experiments.records import Comparison, FitRecord
 from backprop_bench.files import atomic_write_text, read_jsonl, to_json, write_jsonl
-from backprop_bench.reports import plots, tables
+from backprop_bench.reports import plots, tables, verdicts
 from backprop_bench.reports.readme import relative_link, replace_block
 
 RUNS = "runs.jsonl"
 ENVIRONMENT = "environment.json"
+TEST_LABELS = "test_labels.txt"  # the true class of every test image, one character each
 MAIN_PLOT = "learning_curves.png"
 
 # Figures article 000 reports (shared/seeds/000_*): not results of this suite, context for them.
@@ -39,7 +43,15 @@ def write_results(out_dir: Path, comparison: Comparison) -> list[Path]:
         write_jsonl(out_dir / RUNS, [record.to_dict() for record in comparison.records]),
         write_environment(out_dir, this_run=comparison.this_run, sessions=comparison.sessions),
     ]
+    if comparison.test_labels is not None:
+        paths.append(atomic_write_text(out_dir / TEST_LABELS, comparison.test_labels + "\n"))
     return paths + render(out_dir)
+
+
+def read_test_labels(out_dir: Path) -> np.ndarray | None:
+    """The true class of every test image of results folder ``out_dir``, if it has them."""
+    path = out_dir / TEST_LABELS
+    return decode_labels(path.read_text(encoding="utf-8").strip()) if path.is_file() else None
 
 
 def write_environment(
@@ -77,7 +89,16 @@ def render(out_dir: Path) -> list[Path]:
         records, network_model(records), out_dir / "confusion_matrices.png"
     ):
         written.append(out_dir / "confusion_matrices.png")
-    summary = summary_markdown(records, sessions, image=MAIN_PLOT, table_path="comparison.md")
+    labels = read_test_labels(out_dir)
+    found = [] if labels is None else verdicts.verdicts(records, labels)
+    if labels is not None:
+        written += [
+            _write_csv(verdicts.verdicts_table(found), out_dir / "verdicts.csv"),
+            atomic_write_text(out_dir / "verdicts.md", verdicts.verdicts_markdown(found)),
+        ]
+    summary = summary_markdown(
+        records, sessions, image=MAIN_PLOT, table_path="comparison.md", found=found
+    )
     written.append(atomic_write_text(out_dir / "summary.md", summary))
     return written
 
@@ -115,6 +136,7 @@ def summary_markdown(
     *,
     image: str,
     table_path: str,
+    found: Sequence[verdicts.PairVerdict] = (),
 ) -> str:
     """The headline paragraph, table and main plot, for the README (paths relative to it)."""
     table = tables.comparison(records)
@@ -156,9 +178,17 @@ def summary_markdown(
         sentences.append(f"`{row['model']}` {row['status']}: {row['note']}.")
     header = tables.header(records, sessions)
     markdown = tables.to_markdown(table, header)
+    paired = "".join(f"- {verdict.sentence()}\n" for verdict in found)
+    if paired:
+        folder = table_path.rpartition("/")[0]
+        where = f"{folder}/verdicts.md" if folder else "verdicts.md"
+        paired = (
+            f"\nIs each difference real? Paired on the same test images ([{where}]({where})):\n\n"
+            + paired
+        )
     return (
         " ".join(sentences)
-        + f"\n\n{markdown}\n![{dataset}: test accuracy per epoch]({image})\n\n"
+        + f"\n{paired}\n{markdown}\n![{dataset}: test accuracy per epoch]({image})\n\n"
         + f"Full tables: [{table_path}]({table_path}).\n"
     )
 

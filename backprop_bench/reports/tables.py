@@ -18,6 +18,7 @@ import pandas as pd
 
 from backprop_bench.experiments.environment import blas_line
 from backprop_bench.experiments.records import FitRecord
+from backprop_bench.reports.verdicts import t_interval, wilson_interval
 
 COMPARISON_COLUMNS = [
     "model",
@@ -27,6 +28,8 @@ COMPARISON_COLUMNS = [
     "test_accuracy_std",
     "test_accuracy_min",
     "test_accuracy_max",
+    "ci_low",
+    "ci_high",
     "train_accuracy_mean",
     "fit_seconds_median",
     "predict_seconds_median",
@@ -47,6 +50,7 @@ CURVE_COLUMNS = [
 RUN_COLUMNS = [
     "model",
     "seed",
+    "n_test",
     "status",
     "reason",
     "test_accuracy",
@@ -68,6 +72,7 @@ MARKDOWN_HEADERS = {
     "test_accuracy_std": "std",
     "test_accuracy_min": "min",
     "test_accuracy_max": "max",
+    "ci": "95% CI",
     "train_accuracy_mean": "train acc.",
     "fit_seconds_median": "fit s",
     "predict_seconds_median": "predict s",
@@ -102,6 +107,11 @@ def _summarise(model: str, fits: pd.DataFrame) -> dict[str, Any]:
             return row
         row["note"] = f"{len(others)} of {len(fits)} fits {status}: {reason}"
     accuracy = done["test_accuracy"].astype(float)
+    if len(accuracy) > 1:  # over seeds
+        row["ci_low"], row["ci_high"] = t_interval(accuracy.tolist())
+    else:  # one fit: over its test images
+        n_test = int(done["n_test"].iloc[0])
+        row["ci_low"], row["ci_high"] = wilson_interval(round(accuracy.iloc[0] * n_test), n_test)
     row.update(
         status="ok",
         test_accuracy_mean=accuracy.mean(),
@@ -166,6 +176,13 @@ def to_markdown(table: pd.DataFrame, header: str) -> str:
     shown = table.copy()
     for column, format_ in FORMATS.items():
         shown[column] = shown[column].map(format_)
+    interval = (
+        shown["ci_low"].map(lambda v: _number(v, 4))
+        + "-"
+        + shown["ci_high"].map(lambda v: _number(v, 4))
+    )
+    shown.insert(shown.columns.get_loc("ci_low"), "ci", interval.where(interval != "-", ""))
+    shown = shown.drop(columns=["ci_low", "ci_high"])
     shown = shown.fillna("").rename(columns=MARKDOWN_HEADERS)
     if not shown["note"].astype(bool).any():
         shown = shown.drop(columns="note")
@@ -190,7 +207,9 @@ def header(records: Sequence[FitRecord], sessions: Sequence[Mapping[str, Any]]) 
     text = (
         f"Test accuracy on {data}, over seeds {_ranges(seeds)} for the models that depend on a "
         "seed; deterministic models (SVCs, logistic regression) are fitted once. "
-        "std is the sample standard deviation over seeds. fit s excludes the per-epoch "
+        "std is the sample standard deviation over seeds; the 95% CI of the mean is a "
+        "t-interval over seeds, or for a single fit a Wilson interval over the test images. "
+        "fit s excludes the per-epoch "
         "evaluation; train acc. is measured on a fixed stratified subset "
         f"({first.train_accuracy_n or 'n/a'} samples); peak MB is the fitting "
         "process's maximum resident memory, data and libraries included."

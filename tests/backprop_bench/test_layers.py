@@ -22,7 +22,7 @@ LAYERS = ("data", "experiments", "reports", "cli")
 ALLOWED = {
     "data": set(),
     "experiments": {"data"},
-    "reports": {"data", "experiments.records", "experiments.environment"},
+    "reports": {"data", "experiments.records", "experiments.environment", "experiments.labels"},
     "cli": {"data", "experiments", "reports"},
 }
 

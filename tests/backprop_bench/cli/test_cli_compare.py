@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -317,3 +318,28 @@ def test_compare_and_report_work_in_a_tree_outside_git(tmp_path):
     assert "code outside git" in (export / "out" / "comparison.md").read_text()
     reported = run("report", "out")
     assert reported.returncode == 0, reported.stderr
+
+
+def test_a_rerun_says_it_reproduced_the_results_it_replaces(finished, workdir, capsys):
+    folder = copy_results(finished, workdir)
+    assert cli.main([*COMPARE, "--out", "results/digits"]) == 0
+    out = capsys.readouterr().out
+    assert "reproduction of the results this run replaces:" in out
+    assert "  mnist-000: identical (all 100 predictions)" in out
+    assert "  linear: identical (all 100 predictions)" in out
+    assert "what differs from the machine that made them: nothing recorded" in out
+    environment = json.loads((folder / "environment.json").read_text())
+    assert (
+        environment["this_run"]["reproduction"][1] == "  mnist-000: identical (all 100 predictions)"
+    )
+
+
+def test_results_carry_verdicts_on_the_network_against_each_model(finished):
+    folder = finished["root"] / "results" / "digits"
+    assert (folder / "test_labels.txt").read_text().strip().isdigit()
+    verdicts = (folder / "verdicts.md").read_text()
+    assert verdicts.startswith("- `mnist-000` vs `linear`: ")
+    assert "McNemar p < 0.01 in 0 of 1 paired fit(s)" in verdicts or "in 1 of 1" in verdicts
+    summary = (folder / "summary.md").read_text()
+    assert "Is each difference real? Paired on the same test images" in summary
+    assert "95% CI |" in (folder / "comparison.md").read_text()
