@@ -11,7 +11,7 @@ import argparse
 import sys
 import traceback
 
-from backprop_bench.cli import compare, fetch, report, speed, train
+from backprop_bench.cli import anchors, compare, fetch, report, speed, train
 from backprop_bench.errors import BenchError
 from nets.errors import NetsError
 
@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (fetch, train, speed, compare, report):
+    for command in (fetch, train, speed, compare, anchors, report):
         command.add(subparsers)
     return parser
 

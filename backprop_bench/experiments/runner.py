@@ -206,6 +206,7 @@ def plan(
     n_test: int | None = None,
     seeds: Sequence[int] = DEFAULT_SEEDS,
     network: str = DEFAULT_NETWORK,
+    standardise: bool = False,
     data_dir: str | None = None,
     data_cache_dir: str | None = None,
 ) -> Plan:
@@ -232,6 +233,7 @@ def plan(
         n_test=_check_size("n_test", n_test, identity, dataset),
         n_features=identity.n_features,
         dtype=mirror_of(network, n_train).dtype,
+        standardise=standardise,
         data_dir=data_dir,
         data_cache_dir=data_cache_dir,
     )
@@ -515,6 +517,7 @@ def compare(
     seeds: Sequence[int] = DEFAULT_SEEDS,
     jobs: int | None = None,
     network: str = DEFAULT_NETWORK,
+    standardise: bool = False,
     cache: FitCache | None = None,
     data_dir: str | None = None,
     data_cache_dir: str | None = None,
@@ -542,6 +545,7 @@ def compare(
         n_test=n_test,
         seeds=seeds,
         network=network,
+        standardise=standardise,
         data_dir=data_dir,
         data_cache_dir=data_cache_dir,
     )

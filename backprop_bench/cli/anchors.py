@@ -1,0 +1,97 @@
+"""`backprop-bench anchors`: published figures against the suite's own runs, in results/anchors/."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from backprop_bench.cli.options import add_readme
+
+
+def add(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "anchors",
+        help="run the published figures the suite can run; verdict: matches, above, below",
+        description="Every published figure of backprop_bench/experiments/anchors.json "
+        "(article 000, Nielsen's book, the MNIST page, the Fashion-MNIST paper) against the "
+        "suite's own run of the nearest experiment, through the comparisons' shared "
+        "preprocessing and fit cache. Runs too long for 2 cores are listed as not run, with why.",
+    )
+    parser.add_argument(
+        "--only", nargs="+", metavar="ID", help="run only these anchors (default: all)"
+    )
+    parser.add_argument(
+        "--jobs", type=int, help="fits run in parallel processes (default: one per core)"
+    )
+    parser.add_argument(
+        "--out", default="results/anchors", metavar="DIR", help="default %(default)s"
+    )
+    add_readme(parser, "anchors block")
+    parser.set_defaults(func=run_anchors)
+
+
+def run_anchors(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from backprop_bench.cli.progress import FitProgress
+    from backprop_bench.data import datasets
+    from backprop_bench.errors import BenchError
+    from backprop_bench.experiments import anchors, environment
+    from backprop_bench.files import atomic_write_text, check_output_folder, to_json, write_jsonl
+    from backprop_bench.reports import anchors as report
+    from backprop_bench.reports.readme import replace_block
+
+    chosen = anchors.load_anchors()
+    if args.only:
+        unknown = sorted(set(args.only) - {anchor.id for anchor in chosen})
+        if unknown:
+            names = ", ".join(anchor.id for anchor in chosen)
+            raise BenchError(f"unknown anchor(s) {unknown}: choose from {names}")
+        chosen = [anchor for anchor in chosen if anchor.id in args.only]
+    out = check_output_folder(args.out)
+    progress = FitProgress()
+
+    def fetch(name: str) -> None:
+        datasets.load(name, progress=progress.enabled)
+
+    try:
+        found = anchors.run_anchors(
+            chosen,
+            jobs=args.jobs,
+            on_event=progress,
+            fetch=fetch,
+            command="backprop-bench " + " ".join(sys.argv[1:]),
+        )
+    finally:
+        progress.close()
+    results, records, sessions = [], [], {}
+    for anchor, comparison in found:
+        mine = (
+            ()
+            if comparison is None
+            else tuple(r for r in comparison.records if r.model == anchor.id)
+        )
+        results.append(dataclasses.replace(anchor, records=mine))
+        records += mine
+        for session in comparison.sessions if comparison else ():
+            sessions[session["id"]] = session
+    table = report.anchors_table(results)
+    last = environment.describe() if not sessions else list(sessions.values())[-1]["environment"]
+    machine = (
+        f"Machine: {last['cpu']}, {environment.blas_line(last['blas'], threads=False)}; "
+        f"{len(records)} fits."
+    )
+    markdown = report.anchors_markdown(table, machine)
+    write_jsonl(out / "runs.jsonl", [record.to_dict() for record in records])
+    atomic_write_text(out / "anchors.csv", table.to_csv(index=False, float_format="%.6g"))
+    atomic_write_text(out / "anchors.md", markdown)
+    atomic_write_text(out / "environment.json", to_json({"sessions": list(sessions.values())}))
+    print(markdown)
+    print(f"wrote {out}/anchors.md, anchors.csv, runs.jsonl and environment.json")
+    if replace_block(args.readme, "anchors", markdown):
+        print(f"updated the generated anchors block in {args.readme}")
+    crashed = [r for r in records if r.status == "crashed"]
+    if crashed:
+        print(f"backprop-bench anchors: error: {len(crashed)} fits crashed", file=sys.stderr)
+        return 1
+    return 0
