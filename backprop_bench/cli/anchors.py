@@ -39,7 +39,7 @@ def run_anchors(args: argparse.Namespace) -> int:
     from backprop_bench.experiments import anchors, environment
     from backprop_bench.files import atomic_write_text, check_output_folder, to_json, write_jsonl
     from backprop_bench.reports import anchors as report
-    from backprop_bench.reports.readme import replace_block
+    from backprop_bench.reports.readme import relative_link, replace_block
 
     chosen = anchors.load_anchors()
     if args.only:
@@ -88,7 +88,8 @@ def run_anchors(args: argparse.Namespace) -> int:
     atomic_write_text(out / "environment.json", to_json({"sessions": list(sessions.values())}))
     print(markdown)
     print(f"wrote {out}/anchors.md, anchors.csv, runs.jsonl and environment.json")
-    if replace_block(args.readme, "anchors", markdown):
+    summary = report.anchors_summary(table, f"{relative_link(args.readme, out)}/anchors.md")
+    if replace_block(args.readme, "anchors", summary):
         print(f"updated the generated anchors block in {args.readme}")
     crashed = [r for r in records if r.status == "crashed"]
     if crashed:

@@ -119,3 +119,30 @@ def anchors_markdown(table: pd.DataFrame, machine: str) -> str:
         for _, row in table.iterrows()
     )
     return f"{CAPTION} {machine}\n\n{body}\n\nSources:\n\n{sources}\n"
+
+
+def anchors_summary(table: pd.DataFrame, link: str) -> str:
+    """A few sentences for the README: how many published figures our runs match, and which
+    do not."""
+    counts = table["verdict"].value_counts()
+    run = table[table["verdict"].isin(["matches", "above", "below"])]
+    parts = [f"{counts.get(v, 0)} {v}" for v in ("matches", "above", "below") if counts.get(v)]
+    text = (
+        f"Against {len(table)} published figures ([{link}]({link})): of the {len(run)} the "
+        f"suite runs, {', '.join(parts) or 'none finished'}"
+    )
+    if counts.get("not run"):
+        text += f"; {counts['not run']} not run (too long for 2 cores, or no faithful mirror)"
+    text += "."
+    off = run[run["verdict"] != "matches"]
+    if not off.empty:
+        text += (
+            " Not matching: "
+            + "; ".join(
+                f"`{row['anchor']}` {row['published']:.4f}, ours {row['ours']:.4f} "
+                f"({row['ci_low']:.4f}-{row['ci_high']:.4f}): {row['verdict']}"
+                for _, row in off.iterrows()
+            )
+            + "."
+        )
+    return text + "\n"

@@ -94,3 +94,21 @@ def test_anchors_run_through_the_comparison_and_get_a_verdict(tmp_path):
     markdown = anchors_markdown(anchors_table(with_records), "Machine: a test.")
     assert "**matches** when the interval holds the published figure" in markdown
     assert "| too-long" in markdown and "too long for 2 cores" in markdown
+
+
+def test_the_readme_summary_counts_the_verdicts_and_names_the_misses():
+    import pandas as pd
+
+    from backprop_bench.reports.anchors import anchors_summary
+
+    table = pd.DataFrame(
+        {
+            "anchor": ["a", "b", "c"], "verdict": ["matches", "below", "not run"],
+            "published": [0.95, 0.96, 0.9], "ours": [0.95, 0.94, None],
+            "ci_low": [0.94, 0.93, None], "ci_high": [0.96, 0.95, None],
+        }
+    )  # fmt: skip
+    text = anchors_summary(table, "results/anchors/anchors.md")
+    assert text.startswith("Against 3 published figures ([results/anchors/anchors.md]")
+    assert "of the 2 the suite runs, 1 matches, 1 below; 1 not run" in text
+    assert "Not matching: `b` 0.9600, ours 0.9400 (0.9300-0.9500): below." in text
