@@ -567,11 +567,11 @@ def compare(
         "skipped": summary.skipped,
         "session": summary.session["id"] if summary.session else None,
     }
-    labels = encode_labels(test_labels(the_plan.data))
+    labels = encode_labels(true_test_labels(the_plan.data))
     return Comparison(summary.records, this_run, _sessions(summary.records, cache), labels)
 
 
-def test_labels(data: DataRequest) -> np.ndarray:
+def true_test_labels(data: DataRequest) -> np.ndarray:
     """The true class of each test image of ``data``, in the order the fits predicted them."""
     from backprop_bench.data.datasets import load
     from backprop_bench.data.preprocessing import stratified_subset
