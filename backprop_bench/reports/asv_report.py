@@ -35,6 +35,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from backprop_bench.errors import BenchError
+from backprop_bench.files import atomic_write_text
+from backprop_bench.reports.plots import save_png
 from backprop_bench.reports.readme import relative_link, replace_block
 
 ROUTINE_BENCHMARK = "gradients.GradientRoutines.time_gradient"
@@ -295,7 +297,7 @@ def plot_routines(table: pd.DataFrame, path: pathlib.Path, title: str) -> None:
     axes.set_title(title, fontsize=10)
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(fontsize=7, ncols=2)
-    figure.savefig(path, dpi=120)
+    save_png(figure, path, dpi=120)
 
 
 def _label(row: pd.Series) -> str:
@@ -364,7 +366,7 @@ def plot_history(history: pd.DataFrame, path: pathlib.Path, title: str) -> None:
         axes.tick_params(axis="y", labelsize=7)
         axes.grid(True, alpha=0.3)
     figure.suptitle(title, fontsize=10)
-    figure.savefig(path, dpi=110)
+    save_png(figure, path, dpi=110)
 
 
 def _machine_description(root: pathlib.Path, machine: str) -> str:
@@ -404,28 +406,28 @@ def write_benchmark_report(
         written.append(out / name)
         return out / name
 
-    table.to_csv(path_for("routines.csv"), index=False)
+    atomic_write_text(path_for("routines.csv"), table.to_csv(index=False))
     heading = (
         f"Gradient routines: time per sample (asv median of one call / batch size) on a "
         f"[784, h, h, 10] sigmoid network, quadratic cost, float64; commit {sha[:8]} ({when}), "
         f"{where}, environment {run['env'].iloc[0]}. 'vectorised vs X' is X's time / "
         "vectorised's time; 'skipped' combinations exceed the suite's time budget."
     )
-    path_for("routines.md").write_text(routine_markdown(table, heading), encoding="utf-8")
+    atomic_write_text(path_for("routines.md"), routine_markdown(table, heading))
     plot_routines(table, path_for("routines.png"), f"Gradient routines, commit {sha[:8]}")
 
     summary = summary_table(run)
     if not summary.empty:
-        summary.to_csv(path_for("summary.csv"), index=False)
+        atomic_write_text(path_for("summary.csv"), summary.to_csv(index=False))
         text = summary.to_markdown(index=False, floatfmt=".4g")
-        path_for("summary.md").write_text(
+        atomic_write_text(
+            path_for("summary.md"),
             f"Every other benchmark of commit {sha[:8]} ({when}), {where}.\n\n{text}\n",
-            encoding="utf-8",
         )
 
     history = history_table(results, run)
     if len(history) > 1:
-        history.to_csv(path_for("history.csv"), index=False)
+        atomic_write_text(path_for("history.csv"), history.to_csv(index=False))
         if (history.drop(columns=["date", "commit"]).count() >= 2).any():
             plot_history(history, path_for("history.png"), f"Tracked values by commit, {where}")
     return written
@@ -442,7 +444,8 @@ def update_readme(readme: str | os.PathLike, out_dir: str | os.PathLike) -> bool
     if not table.is_file():
         return False
     link = relative_link(readme, out)
-    lines = [table.read_text(encoding="utf-8").strip(), ""]
+    heading = table.read_text(encoding="utf-8").strip().split("\n\n", 1)[0]
+    lines = [f"{heading} The table: [routines.md]({link}/routines.md).", ""]
     lines.append(f"![Time per sample of each gradient routine]({link}/routines.png)")
     lines.append("")
     others = [f"Every other benchmark of that commit: [summary.md]({link}/summary.md)"]

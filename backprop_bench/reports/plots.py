@@ -52,9 +52,10 @@ def _legend(axes: plt.Axes) -> None:
         axes.text(0.5, 0.5, "no finished fits", ha="center", transform=axes.transAxes)
 
 
-def _save(figure: plt.Figure, path: str | os.PathLike) -> None:
+def save_png(figure: plt.Figure, path: str | os.PathLike, dpi: int = 120) -> None:
+    """Write ``figure`` as a PNG atomically, and close it."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=120, bbox_inches="tight")
+    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(figure)
     atomic_write_bytes(path, buffer.getvalue())
 
@@ -93,7 +94,7 @@ def learning_curves(records: Sequence[Record], path: str | os.PathLike, title: s
     axes.set_title(title or "Test accuracy per epoch")
     axes.grid(True, alpha=0.3)
     _legend(axes)
-    _save(figure, path)
+    save_png(figure, path)
 
 
 def accuracy_vs_fit_time(
@@ -119,7 +120,7 @@ def accuracy_vs_fit_time(
     axes.set_title(title or "Test accuracy against fit time (each point one fit)")
     axes.grid(True, which="both", alpha=0.3)
     _legend(axes)
-    _save(figure, path)
+    save_png(figure, path)
 
 
 def median_fit(fits: Sequence[Record]) -> Record:
@@ -153,7 +154,7 @@ def confusion_matrices(
         best = " (best mean)" if mean[model] == max(mean.values()) else ""
         title = f"{model}{seed}: test accuracy {fit.test_accuracy:.4f}{best}"
         axis.set_title(title, fontsize="medium")
-    _save(figure, path)
+    save_png(figure, path)
     return shown
 
 

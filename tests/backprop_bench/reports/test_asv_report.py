@@ -280,7 +280,8 @@ def test_readme_block_is_replaced_with_the_routine_table(results_dir, tmp_path):
     text = readme.read_text()
     assert "old text" not in text
     assert text.startswith("# Title\n\n") and text.endswith(f"{end}\n\n## Next\n")
-    assert "commit aaaaaaaa" in text and "200x" in text  # the table of that run
+    assert "commit aaaaaaaa" in text and "200x" not in text  # the run, its table linked
+    assert "The table: [routines.md](results/benchmarks/routines.md)." in text
     assert "](results/benchmarks/routines.png)" in text
     assert "](results/benchmarks/summary.md)" in text
 
