@@ -9,7 +9,7 @@ from backprop_bench.cli.options import add_readme
 from backprop_bench.errors import BenchError
 
 ASV_RESULTS = ".asv/results"
-SPEED_SUMMARY = "results/speed/summary.md"  # written by `backprop-bench speed --out results/speed`
+SPEED_FOLDER = "results/speed"  # written by `backprop-bench speed --out results/speed`
 
 
 def add(subparsers: argparse._SubParsersAction) -> None:
@@ -44,8 +44,8 @@ def add(subparsers: argparse._SubParsersAction) -> None:
 def run_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from backprop_bench.cli.speed import refresh_readme as refresh_speed
     from backprop_bench.reports import publish
-    from backprop_bench.reports.readme import replace_block
 
     folders = [Path(folder) for folder in args.folders] or sorted(
         path.parent for path in Path("results").glob(f"*/{publish.RUNS}")
@@ -56,10 +56,8 @@ def run_report(args: argparse.Namespace) -> int:
         print(f"{folder}: rebuilt {len(written)} tables and plots")
         if readme.is_file() and publish.update_readme(readme, folder):
             print(f"{folder}: updated the generated results block in {readme}")
-    speed = Path(SPEED_SUMMARY)
-    if not args.folders and speed.is_file():
-        if replace_block(readme, "speed", speed.read_text(encoding="utf-8")):
-            print(f"{speed}: updated the generated speed block in {readme}")
+    if not args.folders and refresh_speed(readme, Path(SPEED_FOLDER)):
+        print(f"{SPEED_FOLDER}: updated the generated speed block in {readme}")
     if not _report_benchmarks(args) and not folders:
         raise BenchError(
             "nothing to report: no results/*/runs.jsonl and no asv results "

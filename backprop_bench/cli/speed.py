@@ -42,7 +42,6 @@ def run_speed(args: argparse.Namespace) -> int:
     from backprop_bench.data.preprocessing import prepare
     from backprop_bench.experiments import speed
     from backprop_bench.files import check_output_folder
-    from backprop_bench.reports.readme import replace_block
     from nets.presets import PRESETS
 
     for option in ("repeats", "epochs", "n_train", "blas_threads"):
@@ -72,7 +71,20 @@ def run_speed(args: argparse.Namespace) -> int:
     if args.out:
         for path in speed.write_outputs(comparisons, header, args.out):
             print(f"wrote {path}")
-        summary = (Path(args.out) / "summary.md").read_text(encoding="utf-8")
-        if replace_block(args.readme, "speed", summary):
+        if refresh_readme(args.readme, Path(args.out)):
             print(f"updated the generated speed block in {args.readme}")
     return 0
+
+
+def refresh_readme(readme: str | Path, folder: Path) -> bool:
+    """Put ``folder``'s speed summary, with a link to its table, in the README's speed block."""
+    from backprop_bench.reports.readme import relative_link, replace_block
+
+    summary = folder / "summary.md"
+    if not summary.is_file():
+        return False
+    table = f"{relative_link(readme, folder)}/speed.md"
+    text = summary.read_text(encoding="utf-8")
+    return replace_block(
+        readme, "speed", f"{text}\nThe table, with every time: [{table}]({table})."
+    )

@@ -274,7 +274,7 @@ def _ratio(comparison: SideBySide, digits: int) -> str:
 
 
 def summary_markdown(comparisons: list[SideBySide], header: list[str]) -> str:
-    """The speed results in sentences and the table, for the README."""
+    """The speed results in sentences, for the README (the table is speed.md)."""
     training = [c for c in comparisons if c.measurement.startswith("train")]
     rungs = {(c.a, c.b): c for c in comparisons if c.measurement.startswith("gradient")}
     lines = [
@@ -303,7 +303,7 @@ def summary_markdown(comparisons: list[SideBySide], header: list[str]) -> str:
             f"- **What vectorising the gradient buys** ({next(iter(rungs.values())).measurement}"
             f"), each rung's time per sample over the next one's: {', '.join(steps)}{total}."
         )
-    return "\n".join(lines) + "\n\n" + speed_markdown(speed_table(comparisons)) + "\n"
+    return "\n".join(lines) + "\n"
 
 
 def machine_line() -> str:

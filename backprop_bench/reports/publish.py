@@ -48,6 +48,12 @@ def write_results(out_dir: Path, comparison: Comparison) -> list[Path]:
     return paths + render(out_dir)
 
 
+def folder_verdicts(out_dir: Path, records: Sequence[FitRecord]) -> list[verdicts.PairVerdict]:
+    """The network against every other model of a results folder (none without test labels)."""
+    labels = read_test_labels(out_dir)
+    return [] if labels is None else verdicts.verdicts(records, labels)
+
+
 def read_test_labels(out_dir: Path) -> np.ndarray | None:
     """The true class of every test image of results folder ``out_dir``, if it has them."""
     path = out_dir / TEST_LABELS
@@ -89,9 +95,8 @@ def render(out_dir: Path) -> list[Path]:
         records, network_model(records), out_dir / "confusion_matrices.png"
     ):
         written.append(out_dir / "confusion_matrices.png")
-    labels = read_test_labels(out_dir)
-    found = [] if labels is None else verdicts.verdicts(records, labels)
-    if labels is not None:
+    found = folder_verdicts(out_dir, records)
+    if (out_dir / TEST_LABELS).is_file():
         written += [
             _write_csv(verdicts.verdicts_table(found), out_dir / "verdicts.csv"),
             atomic_write_text(out_dir / "verdicts.md", verdicts.verdicts_markdown(found)),
@@ -201,6 +206,10 @@ def update_readme(readme: Path, out_dir: Path) -> bool:
     records, sessions = read_results(out_dir)
     link = relative_link(readme, out_dir)
     summary = summary_markdown(
-        records, sessions, image=f"{link}/{MAIN_PLOT}", table_path=f"{link}/comparison.md"
+        records,
+        sessions,
+        image=f"{link}/{MAIN_PLOT}",
+        table_path=f"{link}/comparison.md",
+        found=folder_verdicts(out_dir, records),
     )
     return replace_block(readme, out_dir.name, summary)
