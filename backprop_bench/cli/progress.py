@@ -76,7 +76,7 @@ class FitProgress:
         for task in event["tasks"]:
             self.labels[task.key] = self._label(task)
         todo = event["todo"]
-        self.planned = len(todo)
+        self.planned, self.finished = len(todo), 0  # a command may run several plans
         self._line(f"{self.planned} fits to run, {event['cached']} taken from the cache")
         if not todo:
             return
@@ -88,8 +88,9 @@ class FitProgress:
             f"expected wall time about {duration(total)} with {jobs} fit(s) at a time "
             "(estimates from this project's 2-core machine; yours may differ)"
         )
-        self.ticker = threading.Thread(target=self._tick, daemon=True)
-        self.ticker.start()
+        if self.ticker is None:
+            self.ticker = threading.Thread(target=self._tick, daemon=True)
+            self.ticker.start()
 
     def _line_start(self, event: dict[str, Any]) -> None:
         self.running[event["key"]] = time.monotonic()
@@ -121,6 +122,9 @@ class FitProgress:
     def _plan(self, event: dict[str, Any]) -> None:
         for task in event["tasks"]:
             self.labels[task.key] = self._label(task)
+        if self.total is not None:  # a command may run several plans
+            self.total.close()
+            self.total = None
         if event["todo"]:
             self.total = tqdm(
                 total=len(event["todo"]),

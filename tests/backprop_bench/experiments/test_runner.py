@@ -21,6 +21,7 @@ from backprop_bench.experiments import runner
 from backprop_bench.experiments.models import ModelSpec, resolve
 from backprop_bench.experiments.records import FitCache
 from backprop_bench.reports import publish
+from tests.backprop_bench.support import fit_record
 
 SMALL = {"n_train": 300, "n_test": 120}
 
@@ -308,3 +309,22 @@ def test_a_worker_killed_mid_fit_is_a_crashed_record_and_the_others_are_kept(tmp
     assert records[("linear", None)].status == "ok"
     assert cache.get(records[("slow-net", 0)].key) is None  # not cached: the next run retries
     assert cache.get(records[("linear", None)].key) is not None
+
+
+def test_progress_counts_each_plan_of_a_command_afresh():
+    def task(key, name):
+        return types.SimpleNamespace(
+            key=key, seed=None, cost=1.0, spec=types.SimpleNamespace(name=name)
+        )
+
+    stream = io.StringIO()
+    progress = FitProgress(stream, heartbeat=60)
+    for key in ("a", "b"):
+        progress(
+            {"event": "plan", "tasks": [task(key, key)], "todo": [task(key, key)], "cached": 0}
+        )
+        record = fit_record(model=key, test_accuracy=0.9, fit_seconds=1.0)
+        progress({"event": "done", "key": key, "record": record})
+    progress.close()
+    done = [line for line in stream.getvalue().splitlines() if "done" in line]
+    assert [line.split(": ")[1] for line in done] == ["fit 1/1 done", "fit 1/1 done"]
