@@ -20,17 +20,16 @@ Every fit ends as a ``records.FitRecord``, whose fields are documented there.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import multiprocessing
 import os
-import queue
 import resource
 import secrets
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from multiprocessing.connection import wait as wait_for
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -345,7 +344,8 @@ def execute(task: FitTask, on_epoch: Callable[[int, int], None] | None = None) -
 
 
 def _worker(task: FitTask, blas_threads: int, events: Any) -> None:
-    """A worker process: cap BLAS threads, run ``task``, send its record back on ``events``."""
+    """A worker process: cap BLAS threads, run ``task``, send its progress and then its record
+    back through ``events``, the write end of a pipe of its own."""
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[variable] = str(blas_threads)
     import scipy.linalg  # noqa: F401  (load every BLAS before capping them)
@@ -353,15 +353,15 @@ def _worker(task: FitTask, blas_threads: int, events: Any) -> None:
     from threadpoolctl import threadpool_info, threadpool_limits
 
     with threadpool_limits(limits=blas_threads):
-        events.put({"event": "start", "key": task.key, "pid": os.getpid()})
+        events.send({"event": "start", "key": task.key, "pid": os.getpid()})
 
         def on_epoch(epoch: int, epochs: int) -> None:
-            events.put({"event": "epoch", "key": task.key, "epoch": epoch, "epochs": epochs})
+            events.send({"event": "epoch", "key": task.key, "epoch": epoch, "epochs": epochs})
 
         record = execute(task, on_epoch)
         record.peak_rss_mb = _peak_rss_mb()
         record.blas_threads = max((i["num_threads"] for i in threadpool_info()), default=None)
-    events.put({"event": "record", "key": task.key, "record": record.to_dict()})
+    events.send({"event": "record", "key": task.key, "record": record.to_dict()})
 
 
 @dataclass
@@ -458,51 +458,57 @@ def _run_inline(todo: list[FitTask], emit: Callable[[Event], None]):
 def _run_isolated(todo: list[FitTask], jobs: int, emit: Callable[[Event], None]):
     """Each fit in a fresh spawned process of its own, at most ``jobs`` at once, in the order
     of ``todo``; yields ``(task, record)`` as fits finish. Closing the generator (an
-    interrupted run) terminates the fits still running."""
+    interrupted run) terminates the fits still running.
+
+    Each worker talks through a pipe of its own, so a worker killed mid-message (by the
+    out-of-memory killer, say) breaks only its own pipe: its fit is a crashed record, and the
+    others go on.
+    """
     context = multiprocessing.get_context("spawn")
-    events = context.Queue()
     blas_threads = blas_threads_per_job(jobs)
     waiting = list(todo)
-    running: dict[str, tuple[FitTask, Any]] = {}
-    finished: list[tuple[FitTask, FitRecord]] = []
+    running: dict[str, tuple[FitTask, Any, Any]] = {}  # key -> task, process, pipe end
 
-    def handle(event: Event) -> None:
-        if event["event"] != "record":
-            emit(event)
-            return
-        task, process = running.pop(event["key"])
+    def finish(key: str, record: FitRecord) -> tuple[FitTask, FitRecord]:
+        task, process, pipe = running.pop(key)
+        pipe.close()
         process.join()
-        finished.append((task, FitRecord.from_dict(event["record"])))
+        return task, record
 
     try:
-        while waiting or running or finished:
+        while waiting or running:
             while waiting and len(running) < jobs:
                 task = waiting.pop(0)
+                reader, writer = context.Pipe(duplex=False)
                 process = context.Process(
-                    target=_worker, args=(task, blas_threads, events), daemon=True
+                    target=_worker, args=(task, blas_threads, writer), daemon=True
                 )
                 process.start()
-                running[task.key] = (task, process)
-            try:
-                handle(events.get(timeout=0.2))
-            except queue.Empty:
-                if any(process.exitcode is not None for _, process in running.values()):
-                    with contextlib.suppress(queue.Empty):  # what the dead sent before dying
-                        while True:
-                            handle(events.get_nowait())
-                    for key, (task, process) in list(running.items()):
-                        if process.exitcode is not None:  # died without sending its record
-                            del running[key]
-                            reason = f"worker process died (exit code {process.exitcode})"
-                            finished.append((task, _record(task, CRASHED, reason)))
-            while finished:
-                yield finished.pop(0)
+                writer.close()  # the worker holds the only write end
+                running[task.key] = (task, process, reader)
+            pipes = {id(pipe): key for key, (_, _, pipe) in running.items()}
+            ready = wait_for([pipe for _, _, pipe in running.values()], timeout=1.0)
+            for pipe in ready:
+                key = pipes[id(pipe)]
+                task = running[key][0]
+                try:
+                    event = pipe.recv()
+                except (EOFError, OSError):  # the worker died before sending its record
+                    process = running[key][1]
+                    process.join()
+                    reason = f"worker process died (exit code {process.exitcode})"
+                    yield finish(key, _record(task, CRASHED, reason))
+                    continue
+                if event["event"] == "record":
+                    yield finish(key, FitRecord.from_dict(event["record"]))
+                else:
+                    emit(event)
     finally:
-        for _, process in running.values():
+        for _, process, pipe in running.values():
             process.terminate()
-        for _, process in running.values():
+            pipe.close()
+        for _, process, _ in running.values():
             process.join()
-        events.close()
 
 
 # --- the whole job ------------------------------------------------------------------------------
