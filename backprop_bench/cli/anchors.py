@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from backprop_bench.cli.options import add_readme
 
@@ -39,7 +40,6 @@ def run_anchors(args: argparse.Namespace) -> int:
     from backprop_bench.experiments import anchors, environment
     from backprop_bench.files import atomic_write_text, check_output_folder, to_json, write_jsonl
     from backprop_bench.reports import anchors as report
-    from backprop_bench.reports.readme import relative_link, replace_block
 
     chosen = anchors.load_anchors()
     if args.only:
@@ -82,17 +82,31 @@ def run_anchors(args: argparse.Namespace) -> int:
         f"{len(records)} fits."
     )
     markdown = report.anchors_markdown(table, machine)
-    write_jsonl(out / "runs.jsonl", [record.to_dict() for record in records])
+    # fits.jsonl, not runs.jsonl: a folder of anchors is not one comparison to render
+    write_jsonl(out / "fits.jsonl", [record.to_dict() for record in records])
     atomic_write_text(out / "anchors.csv", table.to_csv(index=False, float_format="%.6g"))
     atomic_write_text(out / "anchors.md", markdown)
     atomic_write_text(out / "environment.json", to_json({"sessions": list(sessions.values())}))
     print(markdown)
-    print(f"wrote {out}/anchors.md, anchors.csv, runs.jsonl and environment.json")
-    summary = report.anchors_summary(table, f"{relative_link(args.readme, out)}/anchors.md")
-    if replace_block(args.readme, "anchors", summary):
+    print(f"wrote {out}/anchors.md, anchors.csv, fits.jsonl and environment.json")
+    if refresh_readme(args.readme, out):
         print(f"updated the generated anchors block in {args.readme}")
     crashed = [r for r in records if r.status == "crashed"]
     if crashed:
         print(f"backprop-bench anchors: error: {len(crashed)} fits crashed", file=sys.stderr)
         return 1
     return 0
+
+
+def refresh_readme(readme, folder: Path) -> bool:
+    """Put the summary of ``folder``'s anchors.csv in the README's anchors block."""
+    import pandas as pd
+
+    from backprop_bench.reports.anchors import anchors_summary
+    from backprop_bench.reports.readme import relative_link, replace_block
+
+    table = folder / "anchors.csv"
+    if not table.is_file():
+        return False
+    link = f"{relative_link(readme, folder)}/anchors.md"
+    return replace_block(readme, "anchors", anchors_summary(pd.read_csv(table), link))

@@ -9,6 +9,7 @@ from backprop_bench.cli.options import add_readme
 from backprop_bench.errors import BenchError
 
 ASV_RESULTS = ".asv/results"
+ANCHORS_FOLDER = "results/anchors"  # written by `backprop-bench anchors`
 SPEED_FOLDER = "results/speed"  # written by `backprop-bench speed --out results/speed`
 
 
@@ -44,6 +45,7 @@ def add(subparsers: argparse._SubParsersAction) -> None:
 def run_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from backprop_bench.cli.anchors import refresh_readme as refresh_anchors
     from backprop_bench.cli.speed import refresh_readme as refresh_speed
     from backprop_bench.reports import publish
 
@@ -58,6 +60,8 @@ def run_report(args: argparse.Namespace) -> int:
             print(f"{folder}: updated the generated results block in {readme}")
     if not args.folders and refresh_speed(readme, Path(SPEED_FOLDER)):
         print(f"{SPEED_FOLDER}: updated the generated speed block in {readme}")
+    if not args.folders and refresh_anchors(readme, Path(ANCHORS_FOLDER)):
+        print(f"{ANCHORS_FOLDER}: updated the generated anchors block in {readme}")
     if not _report_benchmarks(args) and not folders:
         raise BenchError(
             "nothing to report: no results/*/runs.jsonl and no asv results "

@@ -132,7 +132,7 @@ def anchors_summary(table: pd.DataFrame, link: str) -> str:
         f"suite runs, {', '.join(parts) or 'none finished'}"
     )
     if counts.get("not run"):
-        text += f"; {counts['not run']} not run (too long for 2 cores, or no faithful mirror)"
+        text += f"; {counts['not run']} not run (the table says why)"
     text += "."
     off = run[run["verdict"] != "matches"]
     if not off.empty:

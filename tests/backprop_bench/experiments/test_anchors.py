@@ -110,5 +110,5 @@ def test_the_readme_summary_counts_the_verdicts_and_names_the_misses():
     )  # fmt: skip
     text = anchors_summary(table, "results/anchors/anchors.md")
     assert text.startswith("Against 3 published figures ([results/anchors/anchors.md]")
-    assert "of the 2 the suite runs, 1 matches, 1 below; 1 not run" in text
+    assert "of the 2 the suite runs, 1 matches, 1 below; 1 not run (the table says why)" in text
     assert "Not matching: `b` 0.9600, ours 0.9400 (0.9300-0.9500): below." in text
