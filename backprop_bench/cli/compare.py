@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from backprop_bench.cli.options import add_readme
+from backprop_bench.cli.options import add_pairs, add_readme
 
 REPRODUCE_MODELS = ("mnist-000", "svc-000", "svc", "mlp", "linear")
 
@@ -32,6 +32,7 @@ def _add_run_options(parser: argparse.ArgumentParser, out_help: str) -> None:
     parser.add_argument("--out", metavar="DIR", help=out_help)
     parser.add_argument("--data-dir", metavar="DIR", help="folder holding the dataset's IDX files")
     add_readme(parser, "results block")
+    add_pairs(parser)
 
 
 def add(subparsers: argparse._SubParsersAction) -> None:
@@ -159,7 +160,7 @@ def _run_comparison(args: argparse.Namespace, **settings) -> int:
     lines = _reproduction_lines(committed, comparison)
     if lines:
         comparison.this_run["reproduction"] = lines
-    paths = publish.write_results(out, comparison)
+    paths = publish.write_results(out, comparison, args.pairs)
     print((out / "comparison.md").read_text(encoding="utf-8"))
     run = comparison.this_run
     print(

@@ -13,3 +13,28 @@ def add_readme(parser: argparse.ArgumentParser, blocks: str) -> None:
         default="README.md",
         help=f"README whose generated {blocks} to refresh, if it has them (default README.md)",
     )
+
+
+def model_pairs(text: str) -> list[tuple[str, str]]:
+    """``"svc:mlp,svc-000:linear"`` -> [("svc", "mlp"), ("svc-000", "linear")] (argparse type)."""
+    pairs = []
+    for item in text.split(","):
+        first, colon, second = item.strip().partition(":")
+        if not colon or not first or not second or first == second:
+            raise argparse.ArgumentTypeError(
+                f"{item.strip()!r} is not a pair of two model names as FIRST:SECOND"
+            )
+        pairs.append((first, second))
+    return pairs
+
+
+def add_pairs(parser: argparse.ArgumentParser) -> None:
+    """``--pairs A:B,C:D``: pairs of models to compare image by image, beside the network."""
+    parser.add_argument(
+        "--pairs",
+        type=model_pairs,
+        default=[],
+        metavar="A:B,...",
+        help="pairs of models to test against each other too (the network is always tested "
+        "against every model); kept with the results folder",
+    )

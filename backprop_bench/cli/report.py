@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from backprop_bench.cli.options import add_readme
+from backprop_bench.cli.options import add_pairs, add_readme
 from backprop_bench.errors import BenchError
 
 ASV_RESULTS = ".asv/results"
@@ -39,6 +39,7 @@ def add(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--commit", help="the asv commit to report (default: the latest)")
     add_readme(parser, "results and benchmarks blocks")
+    add_pairs(parser)
     parser.set_defaults(func=run_report)
 
 
@@ -54,6 +55,8 @@ def run_report(args: argparse.Namespace) -> int:
     )
     readme = Path(args.readme)
     for folder in folders:
+        if args.pairs:
+            publish.name_pairs(folder, args.pairs)
         written = publish.render(folder)
         print(f"{folder}: rebuilt {len(written)} tables and plots")
         if readme.is_file() and publish.update_readme(readme, folder):

@@ -35,23 +35,58 @@ MAIN_PLOT = "learning_curves.png"
 REPORTED = {("mnist", "mnist-000"): 0.9451, ("mnist", "svc-000"): 0.9446}
 
 
-def write_results(out_dir: Path, comparison: Comparison) -> list[Path]:
+def write_results(
+    out_dir: Path, comparison: Comparison, pairs: Sequence[tuple[str, str]] = ()
+) -> list[Path]:
     """Write a comparison's records and environment into ``out_dir``, then render its tables
-    and plots."""
+    and plots; ``pairs`` of model names get verdicts beside the network's."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [
         write_jsonl(out_dir / RUNS, [record.to_dict() for record in comparison.records]),
         write_environment(out_dir, this_run=comparison.this_run, sessions=comparison.sessions),
     ]
+    if pairs:
+        name_pairs(out_dir, pairs)
     if comparison.test_labels is not None:
         paths.append(atomic_write_text(out_dir / TEST_LABELS, comparison.test_labels + "\n"))
     return paths + render(out_dir)
 
 
 def folder_verdicts(out_dir: Path, records: Sequence[FitRecord]) -> list[verdicts.PairVerdict]:
-    """The network against every other model of a results folder (none without test labels)."""
+    """The network against every other model of a results folder, then the pairs a user named
+    for it (``name_pairs``); none without test labels."""
     labels = read_test_labels(out_dir)
-    return [] if labels is None else verdicts.verdicts(records, labels)
+    if labels is None:
+        return []
+    pairs = list(dict.fromkeys([*verdicts.network_pairs(records), *read_pairs(out_dir)]))
+    return verdicts.verdicts(records, labels, pairs)
+
+
+def read_pairs(out_dir: Path) -> list[tuple[str, str]]:
+    """The pairs of models a user named for results folder ``out_dir``."""
+    path = out_dir / ENVIRONMENT
+    if not path.is_file():
+        return []
+    return [tuple(pair) for pair in json.loads(path.read_text(encoding="utf-8")).get("pairs", [])]
+
+
+def name_pairs(out_dir: Path, pairs: Sequence[tuple[str, str]]) -> None:
+    """Keep ``pairs`` of model names in ``out_dir``'s environment.json, so that every later
+    rendering compares them too; a name the folder has no fits of is a ``BenchError``."""
+    records, _ = read_results(out_dir)
+    models = list(dict.fromkeys(record.model for record in records))
+    for first, second in pairs:
+        for name in (first, second):
+            if name not in models:
+                raise BenchError(
+                    f"--pairs {first}:{second}: {out_dir} has no model {name!r} "
+                    f"(it has {', '.join(models)})"
+                )
+    path = out_dir / ENVIRONMENT
+    document = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    known = [tuple(pair) for pair in document.get("pairs", [])]
+    document["pairs"] = [list(pair) for pair in dict.fromkeys([*known, *map(tuple, pairs)])]
+    atomic_write_text(path, to_json(document))
 
 
 def read_test_labels(out_dir: Path) -> np.ndarray | None:
@@ -66,6 +101,9 @@ def write_environment(
     """``environment.json``: this run (date, command, wall time, fits run and cached) and the
     sessions that made the fits (machine, BLAS, libraries, commit, their own wall time)."""
     document = {"this_run": dict(this_run), "sessions": list(sessions)}
+    pairs = read_pairs(out_dir)
+    if pairs:  # the user's pairs stay with the folder
+        document["pairs"] = [list(pair) for pair in pairs]
     return atomic_write_text(out_dir / ENVIRONMENT, to_json(document))
 
 

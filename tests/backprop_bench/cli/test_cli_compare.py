@@ -343,3 +343,27 @@ def test_results_carry_verdicts_on_the_network_against_each_model(finished):
     summary = (folder / "summary.md").read_text()
     assert "Is each difference real? Paired on the same test images" in summary
     assert "95% CI |" in (folder / "comparison.md").read_text()
+
+
+def test_report_compares_the_pairs_a_user_names_and_keeps_them(finished, workdir, capsys):
+    folder = copy_results(finished, workdir)
+    assert cli.main(["report", "results/digits", "--pairs", "linear:mnist-000"]) == 0
+    verdicts = (folder / "verdicts.md").read_text()
+    assert "- `mnist-000` vs `linear`: " in verdicts and "- `linear` vs `mnist-000`: " in verdicts
+    assert cli.main(["report", "results/digits"]) == 0  # the pair stays with the folder
+    assert "- `linear` vs `mnist-000`: " in (folder / "verdicts.md").read_text()
+    capsys.readouterr()
+    assert cli.main(["report", "results/digits", "--pairs", "svc:linear"]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert (
+        "--pairs svc:linear: results/digits has no model 'svc' (it has mnist-000, linear)" in error
+    )
+
+
+@pytest.mark.parametrize("text", ["svc", "svc:", ":mlp", "svc:svc"])
+def test_a_malformed_pair_is_refused(text):
+    from backprop_bench.cli.options import model_pairs
+
+    with pytest.raises(Exception, match="not a pair of two model names"):
+        model_pairs(text)
