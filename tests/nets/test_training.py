@@ -287,27 +287,26 @@ def test_same_seed_gives_identical_weights():
         {"reduction": "sum", "momentum": 0.5, "weight_decay": 0.1},
     ],
 )
-def test_fused_vectorised_step_is_the_routine_then_apply_step(hidden, output, cost, settings):
-    """train_step's fused update (step folded into δ_L, each layer updated as soon as its
-    gradient is out) is apply_step after GRADIENTS["vectorised"], up to rounding."""
+def test_train_step_is_the_routine_then_apply_step(hidden, output, cost, settings):
+    """train_step is apply_step after GRADIENTS["vectorised"]: nothing is folded into it."""
     network, X, Y = problem([4, 5, 3, 2], hidden, output, cost, n=6, seed=7)
-    fused = network.copy()
+    stepped = network.copy()
     config = TrainingConfig(1, 6, 0.05, **settings)
     velocities = [
         [np.zeros_like(p) for p in net.weights + net.biases] if config.momentum else None
-        for net in (fused, network)
+        for net in (stepped, network)
     ]
     for _ in range(3):  # three steps, so that momentum's velocity is used, not only set
-        train_step(fused, X, Y, config, velocities[0])
+        train_step(stepped, X, Y, config, velocities[0])
         gradient = GRADIENTS["vectorised"](network, X, Y)
         apply_step(network, gradient, velocities[1], config, X.shape[0])
-    for mine, theirs in zip(parameters(fused), parameters(network), strict=True):
+    for mine, theirs in zip(parameters(stepped), parameters(network), strict=True):
         assert relative_error(mine, theirs) <= 1e-12
         assert mine.flags.f_contiguous == theirs.flags.f_contiguous
 
 
 def test_training_steps_leave_returned_gradients_alone():
-    """The fused step's gradient scratch is not the arrays the vectorised routine returns."""
+    """A training step never writes into gradients a routine returned earlier."""
     network, X, Y = problem([4, 6, 3], "sigmoid", "softmax", "cross_entropy", n=5, seed=1)
     gradient = GRADIENTS["vectorised"](network, X, Y)
     kept = [g.copy() for g in gradient.weights + gradient.biases]
