@@ -60,8 +60,8 @@ def run_speed(args: argparse.Namespace) -> int:
         print(message, file=sys.stderr)
 
     with threadpool_limits(limits=args.blas_threads, user_api="blas"):
-        header = speed.header_lines(data, repeats=args.repeats)
-        for line in header:
+        header = speed.header(data, repeats=args.repeats)
+        for line in header.lines():
             print(line)
         comparisons = speed.time_training(
             data, epochs=args.epochs, repeats=args.repeats, progress=progress

@@ -234,18 +234,36 @@ def speed_table(comparisons: list[SideBySide]) -> pd.DataFrame:
     )
 
 
-def header_lines(experiment: Experiment, *, repeats: int) -> list[str]:
-    """What was measured, on what data and machine, and how busy the machine was."""
+@dataclass(frozen=True)
+class Header:
+    """When, on what data and on what machine a speed run measured (and how busy it was)."""
+
+    when: str
+    repeats: int
+    data: str
+    machine: str
+
+    def lines(self) -> list[str]:
+        return [
+            f"backprop-bench speed: medians of {self.repeats} repeats, {self.when}",
+            f"data: {self.data}",
+            f"machine: {self.machine}",
+            "the network's training time includes its per-epoch evaluation on the training and "
+            "test sets unless the row says 'training only', the like-for-like row: "
+            "MLPClassifier evaluates nothing between epochs",
+        ]
+
+
+def header(experiment: Experiment, *, repeats: int) -> Header:
+    """The header of a speed run on ``experiment``, taken now."""
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-    return [
-        f"backprop-bench speed: medians of {repeats} repeats, {time.strftime('%Y-%m-%d %H:%M')}",
-        f"data: {experiment.dataset}, {experiment.n_train:,} train / {experiment.n_test:,} test, "
+    return Header(
+        when=time.strftime("%Y-%m-%d %H:%M"),
+        repeats=repeats,
+        data=f"{experiment.dataset}, {experiment.n_train:,} train / {experiment.n_test:,} test, "
         f"{experiment.preprocessing}",
-        f"machine: {machine_line()}; load average {load} (1, 5, 15 min) at the start",
-        "the network's training time includes its per-epoch evaluation on the training and "
-        "test sets unless the row says 'training only', the like-for-like row: MLPClassifier "
-        "evaluates nothing between epochs",
-    ]
+        machine=f"{machine_line()}; load average {load} (1, 5, 15 min) at the start",
+    )
 
 
 def speed_markdown(table: pd.DataFrame) -> str:
@@ -254,13 +272,14 @@ def speed_markdown(table: pd.DataFrame) -> str:
 
 
 def write_outputs(
-    comparisons: list[SideBySide], header: list[str], out_dir: str
+    comparisons: list[SideBySide], header: Header, out_dir: str
 ) -> list[pathlib.Path]:
     """Write ``speed.csv``, ``speed.md`` (header lines, then the table) and ``summary.md`` (what
     the README shows) into ``out_dir``."""
     folder = pathlib.Path(out_dir)
     table = speed_table(comparisons)
-    markdown = "\n\n".join(["\n".join(f"{line}  " for line in header), speed_markdown(table)])
+    lines = "\n".join(f"{line}  " for line in header.lines())
+    markdown = f"{lines}\n\n{speed_markdown(table)}"
     return [
         atomic_write_text(folder / "speed.csv", table.to_csv(index=False)),
         atomic_write_text(folder / "speed.md", markdown + "\n"),
@@ -273,13 +292,13 @@ def _ratio(comparison: SideBySide, digits: int) -> str:
     return f"{comparison.ratio:.{digits}f} ({low:.{digits}f}-{high:.{digits}f})"
 
 
-def summary_markdown(comparisons: list[SideBySide], header: list[str]) -> str:
+def summary_markdown(comparisons: list[SideBySide], header: Header) -> str:
     """The speed results in sentences, for the README (the table is speed.md)."""
     training = [c for c in comparisons if c.measurement.startswith("train")]
     rungs = {(c.a, c.b): c for c in comparisons if c.measurement.startswith("gradient")}
     lines = [
-        f"Measured by `backprop-bench speed` ({header[0].split(', ')[-1]}; "
-        f"{header[2].removeprefix('machine: ')}). Each ratio is the median of the repeats' own "
+        f"Measured by `backprop-bench speed` ({header.when}; {header.machine}). "
+        "Each ratio is the median of the repeats' own "
         "ratios (the two timed back to back), with the smallest and largest in brackets.",
         "",
     ]
