@@ -100,12 +100,12 @@ WIDTHS = (30,) if SMALL else (30, 100, 300)
 TRAINING_SUBSET = (1_000, 500) if SMALL else (10_000, 10_000)  # (n_train, n_test)
 BASELINE_SUBSET = (500, 200) if SMALL else (5_000, 1_000)
 
-# A call is skipped (NotImplementedError in setup: asv shows it as skipped) when its estimated
-# time exceeds CALL_BUDGET. Every combination runs about four calls (a warm-up and three
-# samples), and the whole suite must finish within 10 minutes on 2 cores; asv's per-benchmark
-# timeout (asv.conf.json) is only a backstop. The estimate is a count of operations times a
-# rough, deliberately round cost per operation on a current x86 core (measured on the
-# project's 2-core machine to within a factor of about 2):
+# A combination is skipped (asv's skip_for_params: shown as skipped) when its estimated
+# time exceeds CALL_BUDGET. Every combination runs at least sixteen calls (four rounds of a
+# warm-up and three samples), and the whole suite must finish within 10 minutes on 2 cores;
+# asv's per-benchmark timeout (asv.conf.json) is only a backstop. The estimate is a count of
+# operations times a rough, deliberately round cost per operation on a current x86 core
+# (measured on the project's 2-core machine to within a factor of about 2):
 CALL_BUDGET = 3.0  # seconds
 PYTHON_MULTIPLY_ADD = 100e-9  # one `total += a * w` in the loop routine's pure-Python loops
 NUMPY_CALL = 25e-6  # fixed cost of one small forward pass (three layers, a few NumPy calls)
@@ -116,16 +116,29 @@ FLOP = 0.5e-9  # seconds per floating-point operation in small matrix products (
 class Benchmark:
     """Timing settings every class inherits (scikit-learn's asv_benchmarks pattern).
 
-    One process per benchmark (``processes = 1``: the suite's 10-minute budget has no room for
-    asv's default second round), a short warm-up, then at least 3 and at most 25 samples, fewer
-    once 3 seconds have passed. asv reports the median of the samples. The time limit per
-    benchmark is asv.conf.json's ``default_benchmark_timeout``.
+    Chosen by running the suite twice on one commit and comparing (``backprop-bench
+    noise-floor``; docs/benchmarks.md has the numbers). On the project's cloud machine a core
+    switches between a fast and a slow state (pure Python 1.8x apart) every few milliseconds,
+    in a proportion that drifts over seconds and minutes, so a benchmark measured in one
+    stretch of a few seconds moved by up to 1.5x between two runs of one commit. Hence:
+
+    - ``processes = 4``: asv measures every benchmark in four rounds, each after every other
+      benchmark has had its turn, and takes the median over all rounds' samples, so one slow
+      stretch of the machine cannot carry a benchmark.
+    - ``warmup_time``: a fifth of a second of calls before a round's samples.
+    - ``sample_time``: where asv chooses how many calls make a sample (benchmarks without a
+      ``setup``), a sample lasts 20 ms, long enough to average over the fast/slow switching.
+    - ``repeat``: per round at least 3 samples, at most 10, fewer once half a second has passed.
+
+    asv reports the median of the samples. The time limit per benchmark is asv.conf.json's
+    ``default_benchmark_timeout``.
     """
 
     timer = timeit.default_timer
-    processes = 1
-    warmup_time = 0.1
-    repeat = (3, 25, 3.0)
+    processes = 4
+    warmup_time = 0.2
+    sample_time = 0.02
+    repeat = (3, 10, 0.5)
 
 
 @functools.cache
@@ -188,11 +201,6 @@ def estimated_seconds(routine: str, batch_size: int, sizes: list[int]) -> float:
     return 6 * batch_size * weights * FLOP
 
 
-def skip_if_over_budget(routine: str, batch_size: int, sizes: list[int]) -> None:
-    """Raise NotImplementedError (asv: skipped) when one call would exceed CALL_BUDGET."""
-    seconds = estimated_seconds(routine, batch_size, sizes)
-    if seconds > CALL_BUDGET:
-        raise NotImplementedError(
-            f"{routine} at batch {batch_size} on {sizes}: about {seconds:.0f} s a call, "
-            f"over the {CALL_BUDGET:g} s budget"
-        )
+def over_budget(routine: str, batch_size: int, sizes: list[int]) -> bool:
+    """Whether one call would take longer than CALL_BUDGET (asv then skips the combination)."""
+    return estimated_seconds(routine, batch_size, sizes) > CALL_BUDGET

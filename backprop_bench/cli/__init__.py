@@ -1,5 +1,6 @@
 """The ``backprop-bench`` command line: one module per command (``fetch``, ``train``,
-``speed``, ``compare`` with ``reproduce``, ``report``), each with an ``add(subparsers)`` that
+``speed``, ``compare`` with ``reproduce``, ``anchors``, ``report``, ``noise-floor``,
+``regressions``, ``asv-site``), each with an ``add(subparsers)`` that
 declares its arguments and sets ``func``. Library code never prints; printing and progress bars
 happen here. Errors that are the user's to fix (``BenchError``, ``nets.errors.NetsError``)
 become one line on stderr and exit status 1; ``--debug`` shows the traceback instead.
@@ -11,7 +12,17 @@ import argparse
 import sys
 import traceback
 
-from backprop_bench.cli import anchors, compare, fetch, report, speed, train
+from backprop_bench.cli import (
+    anchors,
+    asv_site,
+    compare,
+    fetch,
+    noise_floor,
+    regressions,
+    report,
+    speed,
+    train,
+)
 from backprop_bench.errors import BenchError
 from nets.errors import NetsError
 
@@ -26,7 +37,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (fetch, train, speed, compare, anchors, report):
+    for command in (
+        fetch,
+        train,
+        speed,
+        compare,
+        anchors,
+        report,
+        noise_floor,
+        regressions,
+        asv_site,
+    ):
         command.add(subparsers)
     return parser
 

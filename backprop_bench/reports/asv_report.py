@@ -124,25 +124,43 @@ def read_results(asv_results_dir: str | os.PathLike) -> pd.DataFrame:
     benchmarks = _read_json(described) if described.is_file() else {}
     rows: list[dict] = []
     for path in sorted(root.glob("*/*.json")):
-        if path.name == "machine.json":
-            continue
-        data = _read_json(path)
-        if not {"commit_hash", "results"} <= data.keys():
-            raise BenchError(f"{path} is not an asv result file (no commit_hash/results)")
-        columns = data.get("result_columns", ["result", "params"])
-        run = {
-            "machine": data.get("params", {}).get("machine", path.parent.name),
-            "env": data.get("env_name", ""),
-            "commit": data["commit_hash"],
-            "date": pd.to_datetime(data.get("date"), unit="ms", utc=True),
-            "run": str(path.relative_to(root)),
-        }
-        for name, entry in data["results"].items():
-            info = benchmarks.get(name, {}) if isinstance(benchmarks.get(name), dict) else {}
-            rows.extend({**run, **row} for row in _expand(name, entry, columns, info))
+        if path.name != "machine.json":
+            rows.extend(_result_rows(path, benchmarks, str(path.relative_to(root))))
     if not rows:
         raise BenchError(f"no asv results in {root}: run `asv machine --yes && asv run` first")
     return pd.DataFrame(rows)
+
+
+def read_result_file(path: str | os.PathLike, benchmarks: dict | None = None) -> pd.DataFrame:
+    """One asv result file as ``read_results`` reads a folder; ``benchmarks`` is the content
+    of asv's benchmarks.json (parameter names, units), by default the one two folders up."""
+    path = pathlib.Path(path)
+    if benchmarks is None:
+        described = path.parent.parent / "benchmarks.json"
+        benchmarks = _read_json(described) if described.is_file() else {}
+    rows = _result_rows(path, benchmarks, path.name)
+    if not rows:
+        raise BenchError(f"{path} holds no benchmark results")
+    return pd.DataFrame(rows)
+
+
+def _result_rows(path: pathlib.Path, benchmarks: dict, run_name: str) -> list[dict]:
+    data = _read_json(path)
+    if not isinstance(data, dict) or not {"commit_hash", "results"} <= data.keys():
+        raise BenchError(f"{path} is not an asv result file (no commit_hash/results)")
+    columns = data.get("result_columns", ["result", "params"])
+    run = {
+        "machine": data.get("params", {}).get("machine", path.parent.name),
+        "env": data.get("env_name", ""),
+        "commit": data["commit_hash"],
+        "date": pd.to_datetime(data.get("date"), unit="ms", utc=True),
+        "run": run_name,
+    }
+    rows = []
+    for name, entry in data["results"].items():
+        info = benchmarks.get(name, {}) if isinstance(benchmarks.get(name), dict) else {}
+        rows.extend({**run, **row} for row in _expand(name, entry, columns, info))
+    return rows
 
 
 def _resolve_with_git(name: str, where: pathlib.Path) -> str | None:
@@ -369,7 +387,7 @@ def plot_history(history: pd.DataFrame, path: pathlib.Path, title: str) -> None:
     save_png(figure, path, dpi=110)
 
 
-def _machine_description(root: pathlib.Path, machine: str) -> str:
+def machine_description(root: pathlib.Path, machine: str) -> str:
     path = root / machine / "machine.json"
     if not path.is_file():
         return f"machine {machine}"
@@ -395,7 +413,7 @@ def write_benchmark_report(
     run = select_run(results, commit, root)
     sha = run["commit"].iloc[0]
     when = run["date"].iloc[0].strftime("%Y-%m-%d")
-    where = _machine_description(root, run["machine"].iloc[0])
+    where = machine_description(root, run["machine"].iloc[0])
     table = routine_table(run)
 
     out = pathlib.Path(out_dir)

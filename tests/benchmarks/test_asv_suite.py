@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import itertools
 import pathlib
 import shutil
 import subprocess
@@ -26,11 +27,7 @@ FULL_BATCHES, FULL_WIDTHS = (1, 10, 50, 200, 1000), (30, 100, 300)
 
 
 def runs(routine: str, batch: int, width: int) -> bool:
-    try:
-        common.skip_if_over_budget(routine, batch, gradients.sizes_for(width))
-    except NotImplementedError:
-        return False
-    return True
+    return not common.over_budget(routine, batch, gradients.sizes_for(width))
 
 
 def test_parameter_counts():
@@ -67,9 +64,12 @@ def test_skip_is_monotonic_in_size():
                     )
 
 
-def test_skip_message_names_the_combination_and_estimate():
-    with pytest.raises(NotImplementedError, match=r"loop at batch 1000 on \[784, 300, 300, 10\]"):
-        common.skip_if_over_budget("loop", 1000, [784, 300, 300, 10])
+def test_asv_skips_exactly_the_combinations_over_budget():
+    """The grid's skip list (asv's skip_for_params) is the rule applied to the grid in use."""
+    skipped = gradients.GradientRoutines.time_gradient.skip_params
+    grid = itertools.product(GRADIENTS, common.BATCH_SIZES, common.WIDTHS)
+    assert skipped == [combo for combo in grid if not runs(*combo)]
+    assert common.estimated_seconds("loop", 1000, [784, 300, 300, 10]) > common.CALL_BUDGET
 
 
 @pytest.fixture
@@ -91,22 +91,57 @@ def test_blas_thread_setting():
             common.blas_threads(bad)
 
 
-def test_setup_skips_and_runs_through_the_registry(blas_restored):
+def test_routine_calls_run_through_the_registry(blas_restored):
     rng = np.random.default_rng(0)
     data = _FakeExperiment(rng.random((20, 784)), rng.integers(0, 10, 20))
-    bench = gradients.GradientRoutines()
-    with pytest.raises(NotImplementedError):
-        bench.setup(data, "numerical", 10, 30)
-    bench.setup(data, "vectorised", 10, 30)
+    gradients._inputs.clear()
+    network, X, Y = gradients._inputs_for(data, 10, 30)
     blas = [info for info in threadpool_info() if info["user_api"] == "blas"]
     assert all(info["num_threads"] == 1 for info in blas)
-    assert bench.gradient is GRADIENTS["vectorised"]
-    assert bench.X.shape == (10, 784) and bench.Y.shape == (10, 10)
-    assert (bench.Y.argmax(axis=1) == data.y_train[:10]).all()
-    result = bench.gradient(bench.network, bench.X, bench.Y)
-    expected = GRADIENTS["per_sample"](bench.network, bench.X, bench.Y)
+    assert X.shape == (10, 784) and Y.shape == (10, 10)
+    assert (Y.argmax(axis=1) == data.y_train[:10]).all()
+    assert gradients._inputs_for(data, 10, 30)[0] is network  # built once, then looked up
+    gradients.GradientRoutines().time_gradient(data, "vectorised", 10, 30)
+    result = GRADIENTS["vectorised"](network, X, Y)
+    expected = GRADIENTS["per_sample"](network, X, Y)
     for got, want in zip(result.weights, expected.weights, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+    gradients._inputs.clear()
+
+
+def test_agreement_is_a_power_of_ten_bound():
+    assert gradients.power_of_ten_bound(3e-14) == 1e-13
+    assert gradients.power_of_ten_bound(1e-13) == pytest.approx(1e-13)
+    assert gradients.power_of_ten_bound(0.0) == 1e-16
+    assert gradients.power_of_ten_bound(0.4) == 1.0
+
+
+def test_agreement_sees_a_broken_routine(blas_restored):
+    """The tracked difference is ~1e-13 for the routines as they are, and jumps for a routine
+    that returns a wrong gradient (here: one layer's weight gradient halved)."""
+    rng = np.random.default_rng(1)
+    data = _FakeExperiment(rng.random((20, 784)), rng.integers(0, 10, 20))
+    network = Network([784, 30, 30, 10], seed=0)
+    X, Y = gradients._batch(data, 10, network.dtype)
+    want = GRADIENTS["vectorised"](network, X, Y)
+    good = GRADIENTS["per_sample"](network, X, Y)
+    assert gradients.relative_difference(good, want) < 1e-12
+    broken = good._replace(weights=[good.weights[0] / 2, *good.weights[1:]])
+    assert gradients.relative_difference(broken, want) == pytest.approx(0.5)
+
+
+def test_the_torch_twin_computes_the_same_gradient():
+    pytest.importorskip("torch", reason="PyTorch is an optional extra")
+    rng = np.random.default_rng(2)
+    for settings in (
+        {"output_activation": "sigmoid", "cost": "quadratic"},
+        {"output_activation": "softmax", "cost": "cross_entropy"},
+    ):
+        network = Network([12, 7, 5, 4], hidden_activation="tanh", seed=3, **settings)
+        X = rng.random((6, 12))
+        Y = np.eye(4)[rng.integers(0, 4, 6)]
+        twin = gradients.torch_gradient(network, X, Y)
+        assert gradients.relative_difference(twin, GRADIENTS["vectorised"](network, X, Y)) < 1e-10
 
 
 def test_rung_speedups_are_the_speed_commands_measurement(monkeypatch, blas_restored):
@@ -124,7 +159,7 @@ def test_rung_speedups_are_the_speed_commands_measurement(monkeypatch, blas_rest
     monkeypatch.setattr(gradients.speed, "time_rungs", fake_time_rungs)
     bench = gradients.RungSpeedup()
     ratios = bench.setup_cache()
-    assert calls == [("mnist-000", 50, 3 if common.SMALL else 7)]
+    assert calls == [("mnist-000", 50, gradients.RUNG_REPEATS)]
     assert bench.params == (
         ["loop/per_unit", "per_unit/per_sample", "per_sample/vectorised", "loop/vectorised"],
     )

@@ -1,0 +1,118 @@
+"""`backprop-bench noise-floor`: run the asv suite twice on one commit (an A/A pair) and record
+how far apart the two runs were, benchmark by benchmark, in results/benchmarks/."""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+
+from backprop_bench.cli.report import ASV_RESULTS
+
+NOISE_FLOOR = "noise_floor"
+"""Base name of the committed noise floor: noise_floor.csv (read by ``regressions``) and .md."""
+
+AA_FOLDER = ".asv/aa"
+"""Where the two runs' raw asv result files are kept (ignored by git, like the rest of .asv)."""
+
+
+def add(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "noise-floor",
+        help="run the asv suite twice on one commit and record how much each benchmark moved",
+        description="Run the asv suite twice, back to back, on one commit (an A/A pair), and "
+        "write each benchmark's ratio between the two runs (its noise floor) to "
+        "noise_floor.csv and noise_floor.md; `backprop-bench regressions` calls a change "
+        "only beyond it. Run it on a quiet machine: what else runs meanwhile is measured too.",
+    )
+    parser.add_argument("--commit", default="HEAD", help="the commit to run (default %(default)s)")
+    parser.add_argument(
+        "--from",
+        dest="from_files",
+        nargs=2,
+        metavar=("FIRST", "SECOND"),
+        help="compute the floor from two asv result files of one commit instead of running asv",
+    )
+    add_asv_options(parser)
+    parser.add_argument(
+        "--out",
+        default="results/benchmarks",
+        metavar="DIR",
+        help="where noise_floor.csv/.md go (default %(default)s)",
+    )
+    parser.add_argument("--readme", default="README.md", help="README whose block to refresh")
+    parser.set_defaults(func=run_noise_floor)
+
+
+def add_asv_options(parser: argparse.ArgumentParser) -> None:
+    """--python, --bench and --asv-results, shared with ``regressions``."""
+    parser.add_argument(
+        "--python",
+        metavar="PY",
+        help="passed to asv run: 'same' measures this environment's installed package "
+        "(default: asv builds each commit in its own environment)",
+    )
+    parser.add_argument("--bench", metavar="REGEX", help="only the benchmarks matching REGEX")
+    parser.add_argument(
+        "--asv-results",
+        default=ASV_RESULTS,
+        metavar="DIR",
+        help="asv's results folder, as asv.conf.json sets it (default %(default)s)",
+    )
+
+
+def run_noise_floor(args: argparse.Namespace) -> int:
+    from backprop_bench.cli.asv_runs import resolve_commit, run_asv
+    from backprop_bench.errors import BenchError
+    from backprop_bench.files import check_output_folder
+    from backprop_bench.reports import noise
+    from backprop_bench.reports.asv_report import (
+        machine_description,
+        read_result_file,
+        update_readme,
+    )
+
+    out = pathlib.Path(args.out)
+    check_output_folder(out, "--out")
+    seconds: list[float] = []
+    if args.from_files:
+        first_file, second_file = (pathlib.Path(name) for name in args.from_files)
+    else:
+        sha = resolve_commit(args.commit)
+        results = pathlib.Path(args.asv_results)
+        first_file = pathlib.Path(AA_FOLDER) / f"{sha[:8]}-first.json"
+        second_file = pathlib.Path(AA_FOLDER) / f"{sha[:8]}-second.json"
+        for run, keep_as in (("first", first_file), ("second", second_file)):
+            print(f"noise-floor: {run} run of {sha[:8]} (asv's progress follows)", flush=True)
+            seconds.append(
+                run_asv(sha, keep_as, results=results, python=args.python, bench=args.bench)
+            )
+            print(f"noise-floor: {run} run took {seconds[-1]:.0f} s; kept as {keep_as}")
+    first = read_result_file(first_file, _benchmarks_json(args.asv_results))
+    second = read_result_file(second_file, _benchmarks_json(args.asv_results))
+    if first["commit"].iloc[0] != second["commit"].iloc[0]:
+        raise BenchError(
+            f"{first_file} and {second_file} are runs of different commits "
+            f"({first['commit'].iloc[0][:8]}, {second['commit'].iloc[0][:8]}): an A/A pair "
+            "is one commit run twice"
+        )
+    table = noise.noise_floor_table(first, second)
+    machine = machine_description(pathlib.Path(args.asv_results), first["machine"].iloc[0])
+    written = noise.write_noise_floor(out / NOISE_FLOOR, table, first, second, seconds, machine)
+    print(noise.summary_line(table))
+    for path in written:
+        print(f"wrote {path}")
+    readme = pathlib.Path(args.readme)
+    if readme.is_file() and update_readme(readme, out):
+        print(f"{out}: updated the generated benchmarks block in {readme}")
+    return 0
+
+
+def _benchmarks_json(results: str) -> dict:
+    """asv's description of the suite (parameter names, units), if the results folder has it."""
+    import json
+
+    path = pathlib.Path(results) / "benchmarks.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}

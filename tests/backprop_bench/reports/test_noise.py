@@ -1,0 +1,245 @@
+"""Noise floors from A/A pairs and regression calls against them, on small asv result files."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+
+import pandas as pd
+import pytest
+
+from backprop_bench.cli import main
+from backprop_bench.errors import BenchError
+from backprop_bench.reports import noise
+from backprop_bench.reports.asv_report import read_result_file, read_results
+from tests.backprop_bench.reports.asv_files import write_benchmarks_json, write_result
+
+ROUTINE = "gradients.GradientRoutines.time_gradient"
+ACCURACY = "training.Training.track_test_accuracy"
+EPOCH = "training.Training.time_epoch"
+PARAMS = [("loop", "vectorised"), (1, 10)]
+
+
+def suite(loop=(1.0, 10.0), vectorised=(0.01, 0.02), accuracy=0.9, epoch=0.25) -> dict:
+    return {
+        ROUTINE: ([*loop, *vectorised], PARAMS),
+        ACCURACY: ([accuracy], []),
+        EPOCH: ([epoch], []),
+    }
+
+
+@pytest.fixture
+def results(tmp_path):
+    root = tmp_path / "results"
+    root.mkdir()
+    write_benchmarks_json(
+        root,
+        {
+            ROUTINE: ("time", "seconds", ["routine", "batch_size"]),
+            ACCURACY: ("track", "accuracy", []),
+            EPOCH: ("time", "seconds", []),
+            noise.REFERENCE: ("time", "seconds", ["work"]),
+        },
+    )
+    return root
+
+
+def one_run(root, commit, results, date=1_000_000, **where) -> pd.DataFrame:
+    write_result(root, commit, date, results, **where)
+    frame = read_results(root)
+    return frame[frame["commit"] == commit]
+
+
+def test_noise_floor_is_the_larger_over_the_smaller(results):
+    first = one_run(results, "a" * 40, suite(loop=(1.0, 10.0), epoch=0.25))
+    write_result(results, "a" * 40, 1_000_000, suite(loop=(1.1, 9.0), epoch=0.25))
+    second = read_results(results)
+    table = noise.noise_floor_table(first, second).set_index(["benchmark", "params"])
+    assert table.loc[(ROUTINE, "routine=loop, batch_size=1"), "ratio"] == pytest.approx(1.1)
+    assert table.loc[(ROUTINE, "routine=loop, batch_size=10"), "ratio"] == pytest.approx(
+        10 / 9, abs=1e-4
+    )
+    assert table.loc[(EPOCH, ""), "ratio"] == 1.0
+    assert table.loc[(ACCURACY, ""), "type"] == "track"
+    summary = noise.noise_summary(table.reset_index())
+    assert summary["time"]["count"] == 5
+    assert summary["time"]["largest"] == pytest.approx(1.1111, abs=1e-4)
+    assert "time: 5 measured" in noise.summary_line(table.reset_index())
+    assert "0 beyond 1.15" in noise.summary_line(table.reset_index())
+
+
+def test_noise_floor_leaves_skipped_and_failed_without_a_ratio(results):
+    first = one_run(results, "a" * 40, suite(loop=(1.0, math.nan)))
+    write_result(results, "a" * 40, 1_000_000, suite(loop=(1.0, None)))
+    table = noise.noise_floor_table(first, read_results(results))
+    assert table["ratio"].isna().sum() == 1
+
+
+def floor_of(**ratios) -> pd.DataFrame:
+    rows = [
+        (ROUTINE, "routine=loop, batch_size=1", "time", ratios.get("loop1", 1.3)),
+        (ROUTINE, "routine=loop, batch_size=10", "time", ratios.get("loop10", 1.01)),
+        (ACCURACY, "", "track", 1.0),
+    ]
+    return pd.DataFrame(rows, columns=["benchmark", "params", "type", "ratio"])
+
+
+def test_regression_calls_only_beyond_the_floor(results):
+    base = one_run(results, "a" * 40, suite())
+    head = one_run(
+        results,
+        "b" * 40,
+        suite(loop=(1.25, 10.5), vectorised=(0.01, 0.05), accuracy=0.85, epoch=0.1),
+        date=2_000_000,
+    )
+    table = noise.regression_table(base, head, floor_of()).set_index(["benchmark", "params"])
+    verdicts = table["verdict"].to_dict()
+    # 1.25x slower, but this benchmark's own floor is 1.3: not called.
+    assert verdicts[(ROUTINE, "routine=loop, batch_size=1")] == "same"
+    # 1.05x: its floor is 1.01, but nothing under LEAST_CHANGE (1.10) is called.
+    assert verdicts[(ROUTINE, "routine=loop, batch_size=10")] == "same"
+    assert table.loc[(ROUTINE, "routine=loop, batch_size=10"), "threshold"] == 1.10
+    # 2.5x slower without a recorded floor: LEAST_CHANGE decides.
+    assert verdicts[(ROUTINE, "routine=vectorised, batch_size=10")] == "slower"
+    assert math.isnan(table.loc[(ROUTINE, "routine=vectorised, batch_size=10"), "noise_floor"])
+    assert verdicts[(ROUTINE, "routine=vectorised, batch_size=1")] == "same"
+    assert verdicts[(EPOCH, "")] == "faster"
+    assert verdicts[(ACCURACY, "")] == "lower"
+    assert table.loc[(ACCURACY, ""), "ratio"] == pytest.approx(0.85 / 0.9, abs=1e-4)
+
+
+def test_regression_new_gone_and_unmeasured(results):
+    base = one_run(results, "a" * 40, suite(loop=(math.nan, 10.0)))
+    head = one_run(results, "b" * 40, suite(loop=(1.0, None)), date=2_000_000)
+    head = head[head["benchmark"] != EPOCH]
+    table = noise.regression_table(base, head, floor_of()).set_index(["benchmark", "params"])
+    assert table.loc[(ROUTINE, "routine=loop, batch_size=1"), "verdict"] == "new"
+    assert table.loc[(ROUTINE, "routine=loop, batch_size=10"), "verdict"] == "gone"
+    assert table.loc[(EPOCH, ""), "verdict"] == "gone"
+    assert not set(table["verdict"]) & {"slower", "faster"} - {"slower"}
+
+
+def test_a_missing_or_malformed_floor_is_one_line(tmp_path):
+    with pytest.raises(BenchError, match=r"no noise floor at .*run `backprop-bench noise-floor`"):
+        noise.read_noise_floor(tmp_path / "absent.csv")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("benchmark,value\nx,1\n")
+    with pytest.raises(BenchError, match="not a noise floor: it has no params, ratio, type"):
+        noise.read_noise_floor(bad)
+
+
+def test_noise_floor_command_from_two_files(results, tmp_path, capsys):
+    write_result(results, "a" * 40, 1_000_000, suite(loop=(1.0, 10.0)))
+    first = tmp_path / "first.json"
+    (results / "box" / f"{'a' * 8}-venv-py.json").rename(first)
+    write_result(results, "a" * 40, 1_000_000, suite(loop=(1.2, 10.0)))
+    second = results / "box" / f"{'a' * 8}-venv-py.json"
+    out = tmp_path / "out"
+    code = main(
+        ["noise-floor", "--from", str(first), str(second), "--asv-results", str(results),
+         "--out", str(out), "--readme", str(tmp_path / "no-readme.md")]
+    )  # fmt: skip
+    assert code == 0
+    floor = noise.read_noise_floor(out / "noise_floor.csv")
+    row = floor[floor["params"] == "routine=loop, batch_size=1"].iloc[0]
+    assert row["ratio"] == pytest.approx(1.2)
+    text = (out / "noise_floor.md").read_text()
+    assert "run twice on commit aaaaaaaa, machine box (Test CPU, 2 cores)" in text
+    assert "1 beyond 1.15" in capsys.readouterr().out
+
+
+def test_noise_floor_command_refuses_two_commits(results, tmp_path, capsys):
+    write_result(results, "a" * 40, 1_000_000, suite())
+    write_result(results, "b" * 40, 2_000_000, suite())
+    files = [str(results / "box" / f"{c * 8}-venv-py.json") for c in "ab"]
+    code = main(["noise-floor", "--from", *files, "--out", str(tmp_path / "out")])
+    assert code == 1
+    assert "runs of different commits (aaaaaaaa, bbbbbbbb)" in capsys.readouterr().err
+
+
+def git(folder, *args) -> str:
+    done = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+@pytest.fixture
+def two_commits(tmp_path, monkeypatch):
+    """A git repository with two commits; the working directory for the command."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    for message in ("base", "head"):
+        git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty",
+            "-m", message)  # fmt: skip
+    monkeypatch.chdir(repo)
+    return git(repo, "rev-parse", "HEAD~1"), git(repo, "rev-parse", "HEAD")
+
+
+def test_regressions_command_flags_and_exits_1(results, tmp_path, two_commits, capsys):
+    base, head = two_commits
+    write_result(results, base, 1_000_000, suite())
+    write_result(results, head, 2_000_000, suite(vectorised=(0.01, 0.04)))
+    floor = tmp_path / "floor.csv"
+    floor_of().to_csv(floor, index=False)
+    argv = [
+        "regressions",
+        "HEAD~1",
+        "HEAD",
+        "--asv-results",
+        str(results),
+        "--noise-floor",
+        str(floor),
+    ]
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    assert "routine=vectorised, batch_size=10" in out and "slower" in out
+    assert "1 of 6 benchmarks changed beyond their noise floor (5 same, 1 slower)" in out
+    write_result(results, head, 2_000_000, suite())
+    assert main(argv) == 0
+    assert "0 of 6 benchmarks changed" in capsys.readouterr().out
+
+
+def test_regressions_command_errors(results, tmp_path, two_commits, capsys):
+    base, head = two_commits
+    floor = tmp_path / "floor.csv"
+    argv = [
+        "regressions",
+        "HEAD~1",
+        "HEAD",
+        "--asv-results",
+        str(results),
+        "--noise-floor",
+        str(floor),
+    ]
+    assert main(argv) == 1
+    assert "no noise floor at" in capsys.readouterr().err
+    floor_of().to_csv(floor, index=False)
+    write_result(results, base, 1_000_000, suite())
+    assert main(argv) == 1
+    assert f"no asv results for HEAD ({head[:8]})" in capsys.readouterr().err
+    write_result(results, head, 2_000_000, suite(), machine="other")
+    assert main(argv) == 1
+    assert "compare runs of one machine and environment" in capsys.readouterr().err
+    assert main(["regressions", "nope", "HEAD", "--noise-floor", str(floor)]) == 1
+    assert "commit 'nope': git knows no such commit here" in capsys.readouterr().err
+
+
+def test_read_result_file_reads_one_run(results):
+    write_result(results, "a" * 40, 1_000_000, suite())
+    frame = read_result_file(results / "box" / f"{'a' * 8}-venv-py.json")
+    assert set(frame["benchmark"]) == {ROUTINE, ACCURACY, EPOCH}
+    assert frame.loc[frame["benchmark"] == ACCURACY, "unit"].iloc[0] == "accuracy"
+
+
+def test_the_machine_reference_is_reported_not_flagged(results):
+    reference = {noise.REFERENCE: ([1e-3, 5e-4], [("python", "numpy")])}
+    base = one_run(results, "a" * 40, {**suite(), **reference})
+    slower = {noise.REFERENCE: ([1.5e-3, 5e-4], [("python", "numpy")])}
+    head = one_run(results, "b" * 40, {**suite(), **slower}, date=2_000_000)
+    table = noise.regression_table(base, head, floor_of()).set_index(["benchmark", "params"])
+    assert table.loc[(noise.REFERENCE, "work=python"), "verdict"] == "machine slower"
+    assert not table["verdict"].isin(noise.FLAGGED).any()
+    aa = noise.noise_floor_table(base, head)
+    assert "the machine's own fixed workloads moved by numpy 1.000, python 1.500" in (
+        noise.summary_line(aa)
+    )
