@@ -466,6 +466,14 @@ def update_readme(readme: str | os.PathLike, out_dir: str | os.PathLike) -> bool
     lines = [f"{heading} The table: [routines.md]({link}/routines.md).", ""]
     lines.append(f"![Time per sample of each gradient routine]({link}/routines.png)")
     lines.append("")
+    floor = out / "noise_floor.md"
+    if floor.is_file():
+        heading_line, summary = floor.read_text(encoding="utf-8").split("\n\n")[:2]
+        lines.append(
+            f"{heading_line.split('. ', 1)[0]}: {summary.strip()} "
+            f"The table: [noise_floor.md]({link}/noise_floor.md)."
+        )
+        lines.append("")
     others = [f"Every other benchmark of that commit: [summary.md]({link}/summary.md)"]
     if (out / "history.png").is_file():
         others.append(f"tracked values across commits: [history.png]({link}/history.png)")

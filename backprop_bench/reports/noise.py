@@ -25,7 +25,7 @@ import pandas as pd
 
 from backprop_bench.errors import BenchError
 
-LEAST_CHANGE = {"time": 1.10, "peakmem": 1.10, "track": 1.02}
+LEAST_CHANGE = {"time": 1.10, "peakmemory": 1.10, "track": 1.02}
 """The smallest ratio called a change, by benchmark type, whatever the recorded floor: asv's
 own default ``--factor`` (1.10) for times and memory; 2% for tracked values, which are rounded
 or deterministic and so usually agree exactly between the runs of an A/A pair."""
@@ -161,7 +161,7 @@ def regression_table(base: pd.DataFrame, head: pd.DataFrame, floor: pd.DataFrame
     return shown[columns].sort_values(KEY, ignore_index=True)
 
 
-AA_AIM = {"time": 1.15, "peakmem": 1.15, "track": 1.05}
+AA_AIM = {"time": 1.15, "peakmemory": 1.15, "track": 1.05}
 """How far apart an A/A pair may be for the suite to count as holding still: 15% for a time or
 memory benchmark, 5% for a tracked value."""
 
