@@ -36,7 +36,7 @@ from .common import (
 )
 
 PEER_EPOCHS = 1 if SMALL else 5
-PEER_REPEATS = 1 if SMALL else 5
+PEER_REPEATS = 5
 
 
 class Peers(Benchmark):

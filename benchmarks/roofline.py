@@ -52,7 +52,7 @@ BATCH = 128 if SMALL else 1024
 WIDTH = 128 if SMALL else 1024
 SIZES = [784, WIDTH, WIDTH, 10]
 DTYPES = ("float64", "float32")
-REPEATS = 3 if SMALL else 7
+REPEATS = 7
 THREADS = (1, "all")
 
 

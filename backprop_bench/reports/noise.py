@@ -7,10 +7,13 @@ the larger value to the smaller: 1.00 means the two runs agreed exactly, 1.15 th
 noise-floor`` measures and writes it).
 
 A regression call compares two commits' runs on one machine: the ratio head / base of every
-benchmark, against that benchmark's threshold, the larger of its own recorded floor and the
-least change worth calling (``LEAST_CHANGE``: one A/A pair is a small sample of the noise, and
-a floor of 1.00 would call any difference). A benchmark is flagged only when its ratio is
-beyond the threshold either way: a time that grew is ``slower``, one that shrank ``faster``; a
+benchmark, against that benchmark's threshold: the larger of its own recorded floor and the
+least change worth calling (``LEAST_CHANGE``: a floor of 1.00 would call any difference),
+raised to the power ``MARGIN``. One A/A pair is a single draw of the noise: with the floor
+itself as the threshold, a second A/A pair on the project's machine called six benchmarks out
+of 41; a change must be twice the A/A spread in log terms (``MARGIN = 2``: a floor of 1.10
+calls changes beyond 1.21). A benchmark is flagged only when its ratio is beyond the
+threshold either way: a time that grew is ``slower``, one that shrank ``faster``; a
 tracked value (an accuracy, a speed ratio, an agreement) that moved is ``higher`` or
 ``lower``, since which way is worse depends on the quantity.
 """
@@ -29,6 +32,9 @@ LEAST_CHANGE = {"time": 1.10, "peakmemory": 1.10, "track": 1.02}
 """The smallest ratio called a change, by benchmark type, whatever the recorded floor: asv's
 own default ``--factor`` (1.10) for times and memory; 2% for tracked values, which are rounded
 or deterministic and so usually agree exactly between the runs of an A/A pair."""
+
+MARGIN = 2.0
+"""The threshold is the floor (at least ``LEAST_CHANGE``) to this power: see the module text."""
 
 KEY = ["benchmark", "params"]
 
@@ -115,9 +121,11 @@ def read_noise_floor(path: str | os.PathLike) -> pd.DataFrame:
 
 
 def threshold(kind: str, floor: float) -> float:
-    """The ratio a change must exceed: the recorded floor, at least ``LEAST_CHANGE[kind]``."""
+    """The ratio a change must exceed: the recorded floor, at least ``LEAST_CHANGE[kind]``,
+    to the power ``MARGIN``."""
     least = LEAST_CHANGE.get(kind, LEAST_CHANGE["time"])
-    return least if not np.isfinite(floor) else max(float(floor), least)
+    base = least if not np.isfinite(floor) else max(float(floor), least)
+    return round(base**MARGIN, 4)
 
 
 def _verdict(row: pd.Series) -> str:
@@ -211,9 +219,9 @@ def write_noise_floor(
         f"Noise floor: the asv suite run twice on commit {sha[:8]}, {machine}, environment "
         f"{first['env'].iloc[0]}, started {started[0]} and {started[1]} UTC{took}. 'ratio' "
         "is the larger value over the smaller; `backprop-bench regressions` calls a change only "
-        "beyond it (and beyond "
+        f"beyond it (at least "
         + ", ".join(f"{factor:.2f} for {kind}" for kind, factor in LEAST_CHANGE.items())
-        + ")."
+        + f") to the power {MARGIN:g}."
     )
     shown = table.copy()
     shown["ratio"] = shown["ratio"].map(lambda r: f"{r:.3f}" if np.isfinite(r) else "—")
