@@ -9,7 +9,13 @@ from typing import Any
 from baselines.linear import make_linear
 from baselines.mirror import Mirror
 from baselines.mlp import make_mlp
-from baselines.svm import make_svc, make_svc_000
+from baselines.svm import (
+    make_svc,
+    make_svc_000,
+    make_svc_000_onedal,
+    make_svc_onedal,
+    onedal_available,
+)
 from baselines.torch_mlp import make_torch_mlp, torch_available
 
 
@@ -24,6 +30,7 @@ class Baseline:
     ``make(mirror, seed)`` returns an unfitted scikit-learn-compatible estimator.
     ``deterministic``: the seed does not change the fitted model, so one fit is enough.
     ``iterative``: trained in epochs, with a per-epoch history.
+    ``engine``: the library that computes the fit (recorded with every fit, shown in tables).
     ``extra``: the optional dependency group it needs (``pip install "backprop-bench[extra]"``)
     and ``available()`` whether it is installed.
     """
@@ -33,6 +40,7 @@ class Baseline:
     description: str
     deterministic: bool
     iterative: bool
+    engine: str
     extra: str | None = None
     available: Callable[[], bool] = lambda: True
 
@@ -41,17 +49,59 @@ BASELINES: dict[str, Baseline] = {
     baseline.name: baseline
     for baseline in (
         Baseline(
-            "svc-000", make_svc_000, "SVC, RBF, gamma='auto' (article 000's svm.SVC())", True, False
+            "svc-000",
+            make_svc_000,
+            "SVC, RBF, gamma='auto' (article 000's svm.SVC())",
+            True,
+            False,
+            "libsvm",
         ),
-        Baseline("svc", make_svc, "SVC, RBF, gamma='scale' (today's default)", True, False),
-        Baseline("mlp", make_mlp, "scikit-learn MLPClassifier mirroring the network", False, True),
-        Baseline("linear", make_linear, "multinomial logistic regression (the floor)", True, False),
+        Baseline(
+            "svc", make_svc, "SVC, RBF, gamma='scale' (today's default)", True, False, "libsvm"
+        ),
+        Baseline(
+            "svc-000-onedal",
+            make_svc_000_onedal,
+            "svc-000 fitted by oneDAL (scikit-learn-intelex)",
+            True,
+            False,
+            "oneDAL",
+            extra="onedal",
+            available=onedal_available,
+        ),
+        Baseline(
+            "svc-onedal",
+            make_svc_onedal,
+            "svc fitted by oneDAL (scikit-learn-intelex)",
+            True,
+            False,
+            "oneDAL",
+            extra="onedal",
+            available=onedal_available,
+        ),
+        Baseline(
+            "mlp",
+            make_mlp,
+            "scikit-learn MLPClassifier mirroring the network",
+            False,
+            True,
+            "scikit-learn",
+        ),
+        Baseline(
+            "linear",
+            make_linear,
+            "multinomial logistic regression (the floor)",
+            True,
+            False,
+            "scikit-learn",
+        ),
         Baseline(
             "torch-mlp",
             make_torch_mlp,
             "the network trained by PyTorch on the CPU",
             False,
             True,
+            "PyTorch",
             extra="torch",
             available=torch_available,
         ),

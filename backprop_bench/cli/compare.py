@@ -25,7 +25,39 @@ def _seeds(text: str) -> list[int]:
         ) from None
 
 
+SVM_ENGINES = ("libsvm", "onedal", "both")
+ONEDAL_TWINS = {"svc-000": "svc-000-onedal", "svc": "svc-onedal"}
+
+
+def with_svm_engine(models: list[str], engine: str) -> list[str]:
+    """The model list with its SVCs fitted by ``engine``: libsvm (as listed), oneDAL (each
+    SVC replaced by its oneDAL twin) or both (each followed by its twin). Asking for oneDAL
+    without scikit-learn-intelex is a BenchError naming the extra, before any work."""
+    from backprop_bench.errors import BenchError
+    from baselines.svm import onedal_available
+
+    if engine == "libsvm":
+        return models
+    if not onedal_available():
+        raise BenchError(
+            f"--svm-engine {engine} needs scikit-learn-intelex (oneDAL): "
+            'pip install "backprop-bench[onedal]"'
+        )
+    chosen = []
+    for name in models:
+        twin = ONEDAL_TWINS.get(name)
+        chosen += [name] if twin is None else [twin] if engine == "onedal" else [name, twin]
+    return chosen
+
+
 def _add_run_options(parser: argparse.ArgumentParser, out_help: str) -> None:
+    parser.add_argument(
+        "--svm-engine",
+        choices=SVM_ENGINES,
+        default="libsvm",
+        help="what fits the SVCs: libsvm (scikit-learn's SVC, article 000's engine; the "
+        "default), onedal (scikit-learn-intelex, the [onedal] extra) or both, side by side",
+    )
     parser.add_argument(
         "--jobs", type=int, help="fits run in parallel processes (default: one per core)"
     )
@@ -55,7 +87,8 @@ def add_compare(subparsers: argparse._SubParsersAction) -> None:
         default=",".join(REPRODUCE_MODELS),
         metavar="LIST",
         help="comma-separated model names: network presets (mnist-000) and baselines "
-        "(svc-000, svc, mlp, linear, torch-mlp); default %(default)s",
+        "(svc-000, svc, svc-000-onedal, svc-onedal, mlp, linear, torch-mlp); "
+        "default %(default)s",
     )
     parser.add_argument("--n-train", type=int, help="stratified training subset (default: all)")
     parser.add_argument("--n-test", type=int, help="stratified test subset (default: all)")
@@ -134,6 +167,7 @@ def _run_comparison(args: argparse.Namespace, **settings) -> int:
     from backprop_bench.reports import publish
 
     out = Path(settings.pop("out"))
+    settings["models"] = with_svm_engine(settings["models"], args.svm_engine)
     committed = _committed(out)
     progress = FitProgress()
 

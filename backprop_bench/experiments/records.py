@@ -55,6 +55,7 @@ class FitRecord:
     status: str  # OK, DIVERGED, SKIPPED or CRASHED
     reason: str | None = None  # one line: why it did not end "ok"
     preprocessing: str | None = None  # what the shared preprocessing did, e.g. "flatten -> ..."
+    engine: str | None = None  # the library that computed the fit (libsvm, oneDAL, NumPy, ...)
     experiment_key: str | None = None  # digest of the prepared data
     # what fitting.fit_one measured (status "ok" only)
     train_accuracy: float | None = None  # on a fixed stratified subset of the training data

@@ -292,6 +292,7 @@ def _record(task: FitTask, status: str, reason: str | None = None, **measured: A
         model=task.spec.name,
         kind=task.spec.kind,
         preset=task.spec.preset,
+        engine=task.spec.engine,
         seed=task.seed,
         dataset=task.data.dataset,
         dataset_fingerprint=task.data.fingerprint,
@@ -343,6 +344,17 @@ def execute(task: FitTask, on_epoch: Callable[[int, int], None] | None = None) -
     return _record(task, OK, **data, **measured)
 
 
+def _limit_onedal(threads: int) -> None:
+    """Cap oneDAL's own (TBB) threads, which threadpoolctl does not see, where it is installed:
+    a oneDAL fit then uses the same cores as any other fit of the run."""
+    import importlib.util
+
+    if importlib.util.find_spec("daal4py") is not None:
+        import daal4py
+
+        daal4py.daalinit(threads)
+
+
 def _worker(task: FitTask, blas_threads: int, events: Any) -> None:
     """A worker process: cap BLAS threads, run ``task``, send its progress and then its record
     back through ``events``, the write end of a pipe of its own."""
@@ -351,6 +363,8 @@ def _worker(task: FitTask, blas_threads: int, events: Any) -> None:
     import scipy.linalg  # noqa: F401  (load every BLAS before capping them)
     import sklearn.svm  # noqa: F401
     from threadpoolctl import threadpool_info, threadpool_limits
+
+    _limit_onedal(blas_threads)
 
     with threadpool_limits(limits=blas_threads):
         events.send({"event": "start", "key": task.key, "pid": os.getpid()})

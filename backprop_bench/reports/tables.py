@@ -22,6 +22,7 @@ from backprop_bench.reports.verdicts import t_interval, wilson_interval
 
 COMPARISON_COLUMNS = [
     "model",
+    "engine",
     "status",
     "n_seeds",
     "test_accuracy_mean",
@@ -49,6 +50,7 @@ CURVE_COLUMNS = [
 ]
 RUN_COLUMNS = [
     "model",
+    "engine",
     "seed",
     "n_test",
     "status",
@@ -66,6 +68,7 @@ RUN_COLUMNS = [
 ]
 MARKDOWN_HEADERS = {
     "model": "model",
+    "engine": "engine",
     "status": "status",
     "n_seeds": "seeds",
     "test_accuracy_mean": "test acc. mean",
@@ -99,7 +102,8 @@ def _summarise(model: str, fits: pd.DataFrame) -> dict[str, Any]:
     done = fits[fits["status"] == "ok"]
     others = fits[fits["status"] != "ok"]
     row: dict[str, Any] = dict.fromkeys(COMPARISON_COLUMNS)
-    row.update(model=model, n_seeds=len(done), note="")
+    engines = fits["engine"].dropna().unique()
+    row.update(model=model, engine=", ".join(engines) or None, n_seeds=len(done), note="")
     if not others.empty:
         status, reason = others["status"].iloc[0], others["reason"].iloc[0]
         if done.empty:
@@ -184,14 +188,15 @@ def to_markdown(table: pd.DataFrame, header: str) -> str:
     shown.insert(shown.columns.get_loc("ci_low"), "ci", interval.where(interval != "-", ""))
     shown = shown.drop(columns=["ci_low", "ci_high"])
     shown = shown.fillna("").rename(columns=MARKDOWN_HEADERS)
-    if not shown["note"].astype(bool).any():
-        shown = shown.drop(columns="note")
+    for optional in ("note", "engine"):  # records made before engines were kept have none
+        if not shown[optional].astype(bool).any():
+            shown = shown.drop(columns=optional)
     body = shown.to_markdown(index=False, disable_numparse=True, colalign=_alignment(shown))
     return f"{header}\n\n{body}\n"
 
 
 def _alignment(shown: pd.DataFrame) -> list[str]:
-    text = {"model", "status", "note"}
+    text = {"model", "engine", "status", "note"}
     return ["left" if column in text else "right" for column in shown.columns]
 
 

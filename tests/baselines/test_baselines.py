@@ -24,8 +24,17 @@ def digits():
     return X[:1000], y[:1000], X[1000:], y[1000:]
 
 
-def test_the_five_baselines_are_registered():
-    assert list(BASELINES) == ["svc-000", "svc", "mlp", "linear", "torch-mlp"]
+def test_the_baselines_are_registered_with_their_engines():
+    engines = {name: baseline.engine for name, baseline in BASELINES.items()}
+    assert engines == {
+        "svc-000": "libsvm",
+        "svc": "libsvm",
+        "svc-000-onedal": "oneDAL",
+        "svc-onedal": "oneDAL",
+        "mlp": "scikit-learn",
+        "linear": "scikit-learn",
+        "torch-mlp": "PyTorch",
+    }
 
 
 @pytest.mark.parametrize("name", ["svc-000", "svc", "mlp", "linear"])
@@ -36,7 +45,7 @@ def test_make_baseline_returns_an_unfitted_clonable_estimator(name):
 
 
 def test_unknown_baseline_lists_the_valid_names():
-    with pytest.raises(ValueError, match=r"unknown baseline 'svm'.*svc-000, svc, mlp, linear"):
+    with pytest.raises(ValueError, match=r"unknown baseline 'svm'.*svc-000, svc, svc-000-onedal"):
         make_baseline("svm", Mirror(), 0)
 
 
@@ -45,7 +54,7 @@ def test_a_missing_optional_dependency_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(
         registry.BASELINES, "torch-mlp", registry.Baseline(
             torch.name, torch.make, torch.description, torch.deterministic, torch.iterative,
-            extra="torch", available=lambda: False,
+            torch.engine, extra="torch", available=lambda: False,
         ),
     )  # fmt: skip
     with pytest.raises(MissingDependency, match=r'pip install "backprop-bench\[torch\]"'):
@@ -203,3 +212,20 @@ def test_torch_available_reflects_the_environment():
 
 def test_mlp_is_an_mlpclassifier():
     assert isinstance(make_baseline("mlp", Mirror(), 0), MLPClassifier)
+
+
+@pytest.mark.parametrize(
+    ("libsvm", "onedal"), [("svc-000", "svc-000-onedal"), ("svc", "svc-onedal")]
+)
+def test_onedal_fits_the_same_svm_as_libsvm(digits, libsvm, onedal):
+    """oneDAL's SVC is the same SVM: same parameters, test accuracy within 0.001 of libsvm's
+    (on digits: 1,000 training images, 797 test images)."""
+    pytest.importorskip("sklearnex", reason='oneDAL is an optional extra: "backprop-bench[onedal]"')
+    X, y, X_test, y_test = digits
+    ours, theirs = make_baseline(libsvm, Mirror(), None), make_baseline(onedal, Mirror(), None)
+    assert type(theirs).__module__.startswith("sklearnex")
+    assert {k: theirs.get_params()[k] for k in ("kernel", "C", "gamma", "tol")} == {
+        k: ours.get_params()[k] for k in ("kernel", "C", "gamma", "tol")
+    }
+    accuracy = [model.fit(X, y).score(X_test, y_test) for model in (ours, theirs)]
+    assert abs(accuracy[0] - accuracy[1]) <= 0.001, accuracy

@@ -367,3 +367,32 @@ def test_a_malformed_pair_is_refused(text):
 
     with pytest.raises(Exception, match="not a pair of two model names"):
         model_pairs(text)
+
+
+def test_svm_engine_chooses_the_svcs_twins(monkeypatch):
+    monkeypatch.setattr("baselines.svm.onedal_available", lambda: True)
+    models = ["mnist-000", "svc-000", "svc", "linear"]
+    assert compare.with_svm_engine(models, "libsvm") == models
+    assert compare.with_svm_engine(models, "onedal") == [
+        "mnist-000",
+        "svc-000-onedal",
+        "svc-onedal",
+        "linear",
+    ]
+    assert compare.with_svm_engine(models, "both") == [
+        "mnist-000",
+        "svc-000",
+        "svc-000-onedal",
+        "svc",
+        "svc-onedal",
+        "linear",
+    ]
+
+
+def test_onedal_without_its_extra_is_one_line_before_any_work(workdir, capsys, monkeypatch):
+    monkeypatch.setattr("baselines.svm.onedal_available", lambda: False)
+    assert cli.main([*COMPARE, "--models", "svc", "--svm-engine", "onedal"]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert 'needs scikit-learn-intelex (oneDAL): pip install "backprop-bench[onedal]"' in error
+    assert not (workdir / "results").exists()

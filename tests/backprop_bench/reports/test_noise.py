@@ -94,11 +94,11 @@ def test_regression_calls_only_beyond_the_floor(results):
     )
     table = noise.regression_table(base, head, floor_of()).set_index(["benchmark", "params"])
     verdicts = table["verdict"].to_dict()
-    # 1.25x slower, but this benchmark's own floor is 1.3 (threshold 1.3 squared): not called.
+    # 1.25x slower, but this benchmark's own floor is 1.3 (threshold 1.3 cubed): not called.
     assert verdicts[(ROUTINE, "routine=loop, batch_size=1")] == "same"
     # 1.05x: its floor is 1.01, but nothing under LEAST_CHANGE (1.10) squared is called.
     assert verdicts[(ROUTINE, "routine=loop, batch_size=10")] == "same"
-    assert table.loc[(ROUTINE, "routine=loop, batch_size=10"), "threshold"] == 1.21
+    assert table.loc[(ROUTINE, "routine=loop, batch_size=10"), "threshold"] == 1.331
     # 2.5x slower without a recorded floor: LEAST_CHANGE decides.
     assert verdicts[(ROUTINE, "routine=vectorised, batch_size=10")] == "slower"
     assert math.isnan(table.loc[(ROUTINE, "routine=vectorised, batch_size=10"), "noise_floor"])
