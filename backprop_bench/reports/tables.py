@@ -22,7 +22,6 @@ from backprop_bench.reports.verdicts import t_interval, wilson_interval
 
 COMPARISON_COLUMNS = [
     "model",
-    "engine",
     "status",
     "n_seeds",
     "test_accuracy_mean",
@@ -36,6 +35,7 @@ COMPARISON_COLUMNS = [
     "predict_seconds_median",
     "n_parameters",
     "peak_memory_mb",
+    "engine",
     "note",
 ]
 CURVE_COLUMNS = [
