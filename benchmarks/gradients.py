@@ -26,7 +26,6 @@ from nets.gradients.base import Gradient
 from .common import (
     BATCH_SIZES,
     PRESET,
-    SMALL,
     WIDTHS,
     Benchmark,
     experiment,
@@ -115,7 +114,7 @@ class VectorisedMemory(Benchmark):
         GRADIENTS["vectorised"](self.network, self.X, self.Y)
 
 
-RUNG_REPEATS = 3 if SMALL else 11
+RUNG_REPEATS = 11
 
 
 class RungSpeedup(Benchmark):

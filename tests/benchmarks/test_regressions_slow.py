@@ -6,6 +6,10 @@ code under another name), B a commit on A2 whose ``per_sample`` routine does its
 asv's own environment: ``noise-floor`` runs A twice, then A2 and B once each. ``regressions A
 A2`` must flag nothing; ``regressions A2 B`` exactly the benchmarks that time per_sample: its
 calls in the routine grid, and the two rung speedups it is part of.
+
+Every benchmark runs except the roofline (``BENCH``): on small data its step is a millisecond
+on a 128-wide network, and its tracked ratio read 0.29 once against 0.84-0.88 otherwise, which
+says nothing about the code and would make this check a coin toss.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from backprop_bench.reports.asv_report import read_results, select_run
 from backprop_bench.reports.noise import FLAGGED, read_noise_floor, regression_table
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+BENCH = "^(baseline_models|gradients|machine|peers|training)"
 
 PLANTED = """
 
@@ -62,10 +67,18 @@ def test_planted_slowdown_is_flagged_and_an_aa_pair_is_not(tmp_path):
     cli = [str(pathlib.Path(sys.executable).with_name("backprop-bench"))]
     done = run([sys.executable, "-m", "asv", "machine", "--yes"], clone)
     assert done.returncode == 0, done.stdout + done.stderr
-    done = run([*cli, "noise-floor", "--commit", a, "--readme", "absent.md"], clone, timeout=3600)
+    done = run(
+        [*cli, "noise-floor", "--commit", a, "--bench", BENCH, "--readme", "absent.md"],
+        clone,
+        timeout=3600,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     for commit in (a2, b):
-        done = run([sys.executable, "-m", "asv", "run", f"{commit}^!"], clone, timeout=1800)
+        done = run(
+            [sys.executable, "-m", "asv", "run", f"{commit}^!", "--bench", BENCH],
+            clone,
+            timeout=1800,
+        )
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
     results = read_results(clone / ".asv" / "results")
