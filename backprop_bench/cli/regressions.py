@@ -87,7 +87,8 @@ def run_regressions(args: argparse.Namespace) -> int:
                 f"{params.removeprefix('work=')} {ratio:.3f}"
                 for params, ratio in zip(reference["params"], reference["ratio"], strict=True)
             )
-            + " (benchmarks/machine.py; a change there is the machine's, not the code's)"
+            + " (benchmarks/machine.py; a change there is the machine's, not the code's); "
+            f"times' thresholds are widened by {noise.machine_drift(calls):.3f}"
         )
     counts = calls["verdict"].value_counts()
     print(

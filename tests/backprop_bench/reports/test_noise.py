@@ -243,3 +243,24 @@ def test_the_machine_reference_is_reported_not_flagged(results):
     assert "the machine's own fixed workloads moved by numpy 1.000, python 1.500" in (
         noise.summary_line(aa)
     )
+
+
+def test_a_machine_that_slowed_down_widens_the_times_thresholds(results):
+    reference = {noise.REFERENCE: ([1e-3, 5e-4], [("python", "numpy")])}
+    base = one_run(results, "a" * 40, {**suite(), **reference})
+    # The machine's Python workload is 1.5x slower; loop 1.6x (machine), vectorised 3x (code).
+    slower = {noise.REFERENCE: ([1.5e-3, 5e-4], [("python", "numpy")])}
+    head = one_run(
+        results,
+        "b" * 40,
+        {**suite(loop=(1.6, 16.0), vectorised=(0.03, 0.06), accuracy=0.8), **slower},
+        date=2_000_000,
+    )
+    table = noise.regression_table(base, head, floor_of()).set_index(["benchmark", "params"])
+    assert noise.machine_drift(table.reset_index()) == pytest.approx(1.5)
+    assert table.loc[(ROUTINE, "routine=loop, batch_size=10"), "verdict"] == "same"
+    assert table.loc[(ROUTINE, "routine=loop, batch_size=10"), "threshold"] == pytest.approx(
+        1.331 * 1.5, abs=1e-3
+    )
+    assert table.loc[(ROUTINE, "routine=vectorised, batch_size=1"), "verdict"] == "slower"
+    assert table.loc[(ACCURACY, ""), "verdict"] == "lower"  # not a time: not widened
