@@ -16,19 +16,12 @@ from backprop_bench.errors import BenchError
 def resolve_commit(name: str, where: pathlib.Path = pathlib.Path(".")) -> str:
     """The full hash of a commit name (HEAD, a branch, a prefix); a BenchError if git knows
     no such commit."""
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "--verify", "--quiet", f"{name}^{{commit}}"],
-            cwd=where,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except OSError as error:
-        raise BenchError(f"cannot run git to find commit {name!r}: {error}") from None
-    if done.returncode != 0 or not done.stdout.strip():
+    from backprop_bench.reports.asv_report import resolve_with_git
+
+    sha = resolve_with_git(name, where)
+    if sha is None:
         raise BenchError(f"commit {name!r}: git knows no such commit here")
-    return done.stdout.strip()
+    return sha
 
 
 def asv_command(sha: str, *, python: str | None, bench: str | None) -> list[str]:

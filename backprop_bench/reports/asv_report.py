@@ -163,7 +163,7 @@ def _result_rows(path: pathlib.Path, benchmarks: dict, run_name: str) -> list[di
     return rows
 
 
-def _resolve_with_git(name: str, where: pathlib.Path) -> str | None:
+def resolve_with_git(name: str, where: pathlib.Path) -> str | None:
     """The full hash git gives for a name such as HEAD or a branch, or None."""
     try:
         done = subprocess.run(
@@ -193,7 +193,7 @@ def select_run(results: pd.DataFrame, commit: str | None, where: pathlib.Path) -
     else:
         matches = [c for c in commits if c.startswith(commit.lower())]
         if not matches:
-            resolved = _resolve_with_git(commit, where)
+            resolved = resolve_with_git(commit, where)
             matches = [c for c in commits if resolved and c == resolved]
         if len(matches) > 1:
             raise BenchError(f"commit {commit!r} is ambiguous: it matches {', '.join(matches)}")
