@@ -181,11 +181,12 @@ def torch_gradient(network, X, Y):
 
 
 def _batch_for(routine: str, width: int) -> int:
-    return max(
-        batch
-        for batch in (1, AGREEMENT_BATCH)
-        if batch == 1 or not over_budget(routine, batch, sizes_for(width))
-    )
+    """AGREEMENT_BATCH, or 1 where the suite's budget does not allow that batch."""
+    return 1 if over_budget(routine, AGREEMENT_BATCH, sizes_for(width)) else AGREEMENT_BATCH
+
+
+AGAINST = {"backprop": ("loop", "per_unit", "per_sample"), "numerical": ("numerical",)}
+"""What ``Agreement`` compares with the vectorised routine, by parameter (torch: its twin)."""
 
 
 class Agreement(Benchmark):
@@ -215,21 +216,19 @@ class Agreement(Benchmark):
             raise NotImplementedError("PyTorch is not installed in this environment")
 
     def track_agreement(self, data, against):
-        routines = {"backprop": ("loop", "per_unit", "per_sample"), "numerical": ("numerical",)}
         worst = 0.0
         for width in WIDTHS:
             network = _network(width)
-            for routine in routines.get(against, ("torch",)):
-                if routine != "torch" and over_budget(routine, 1, sizes_for(width)):
+            for routine in AGAINST.get(against, ("torch",)):
+                if routine == "torch":
+                    X, Y = _batch(data, AGREEMENT_BATCH, network.dtype)
+                    got = torch_gradient(network, X, Y)
+                elif over_budget(routine, 1, sizes_for(width)):
                     continue
-                batch = AGREEMENT_BATCH if routine == "torch" else _batch_for(routine, width)
-                X, Y = _batch(data, batch, network.dtype)
+                else:
+                    X, Y = _batch(data, _batch_for(routine, width), network.dtype)
+                    got = GRADIENTS[routine](network, X, Y)
                 want = GRADIENTS["vectorised"](network, X, Y)
-                got = (
-                    torch_gradient(network, X, Y)
-                    if routine == "torch"
-                    else (GRADIENTS[routine](network, X, Y))
-                )
                 worst = max(worst, relative_difference(got, want))
         return power_of_ten_bound(worst)
 

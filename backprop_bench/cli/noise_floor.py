@@ -67,6 +67,7 @@ def run_noise_floor(args: argparse.Namespace) -> int:
     from backprop_bench.reports import noise
     from backprop_bench.reports.asv_report import (
         machine_description,
+        read_benchmarks_json,
         read_result_file,
         update_readme,
     )
@@ -87,8 +88,9 @@ def run_noise_floor(args: argparse.Namespace) -> int:
                 run_asv(sha, keep_as, results=results, python=args.python, bench=args.bench)
             )
             print(f"noise-floor: {run} run took {seconds[-1]:.0f} s; kept as {keep_as}")
-    first = read_result_file(first_file, _benchmarks_json(args.asv_results))
-    second = read_result_file(second_file, _benchmarks_json(args.asv_results))
+    described = read_benchmarks_json(args.asv_results)
+    first = read_result_file(first_file, described)
+    second = read_result_file(second_file, described)
     if first["commit"].iloc[0] != second["commit"].iloc[0]:
         raise BenchError(
             f"{first_file} and {second_file} are runs of different commits "
@@ -105,14 +107,3 @@ def run_noise_floor(args: argparse.Namespace) -> int:
     if readme.is_file() and update_readme(readme, out):
         print(f"{out}: updated the generated benchmarks block in {readme}")
     return 0
-
-
-def _benchmarks_json(results: str) -> dict:
-    """asv's description of the suite (parameter names, units), if the results folder has it."""
-    import json
-
-    path = pathlib.Path(results) / "benchmarks.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}

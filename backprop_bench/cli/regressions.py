@@ -79,16 +79,12 @@ def run_regressions(args: argparse.Namespace) -> int:
     shown = calls if args.all else flagged
     if not shown.empty:
         print(noise.regression_markdown(shown))
-    reference = calls[calls["benchmark"] == noise.REFERENCE]
-    if not reference.empty:
+    moved = noise.reference_moves(calls)
+    if moved:
         print(
-            "the machine's own fixed workloads, head/base: "
-            + ", ".join(
-                f"{params.removeprefix('work=')} {ratio:.3f}"
-                for params, ratio in zip(reference["params"], reference["ratio"], strict=True)
-            )
-            + " (benchmarks/machine.py; a change there is the machine's, not the code's); "
-            f"times' thresholds are widened by {noise.machine_drift(calls):.3f}"
+            f"the machine's own fixed workloads, head/base: {moved} (benchmarks/machine.py; a "
+            "change there is the machine's, not the code's); times' thresholds are widened by "
+            f"{noise.machine_drift(calls):.3f}"
         )
     counts = calls["verdict"].value_counts()
     print(

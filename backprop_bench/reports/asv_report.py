@@ -120,8 +120,7 @@ def read_results(asv_results_dir: str | os.PathLike) -> pd.DataFrame:
         raise BenchError(
             f"no asv results folder at {root}: run `asv machine --yes && asv run` first"
         )
-    described = root / "benchmarks.json"
-    benchmarks = _read_json(described) if described.is_file() else {}
+    benchmarks = read_benchmarks_json(root)
     rows: list[dict] = []
     for path in sorted(root.glob("*/*.json")):
         if path.name != "machine.json":
@@ -131,13 +130,24 @@ def read_results(asv_results_dir: str | os.PathLike) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def read_benchmarks_json(results_dir: str | os.PathLike) -> dict:
+    """asv's description of the suite (parameter names, type, unit of every benchmark) from
+    ``results_dir``/benchmarks.json; empty where the folder has none."""
+    described = pathlib.Path(results_dir) / "benchmarks.json"
+    return _read_json(described) if described.is_file() else {}
+
+
+def params_text(params: dict) -> str:
+    """A benchmark's parameters as one string: "routine=loop, batch_size=1"."""
+    return ", ".join(f"{k}={v}" for k, v in params.items())
+
+
 def read_result_file(path: str | os.PathLike, benchmarks: dict | None = None) -> pd.DataFrame:
     """One asv result file as ``read_results`` reads a folder; ``benchmarks`` is the content
     of asv's benchmarks.json (parameter names, units), by default the one two folders up."""
     path = pathlib.Path(path)
     if benchmarks is None:
-        described = path.parent.parent / "benchmarks.json"
-        benchmarks = _read_json(described) if described.is_file() else {}
+        benchmarks = read_benchmarks_json(path.parent.parent)
     rows = _result_rows(path, benchmarks, path.name)
     if not rows:
         raise BenchError(f"{path} holds no benchmark results")
@@ -319,7 +329,7 @@ def plot_routines(table: pd.DataFrame, path: pathlib.Path, title: str) -> None:
 
 
 def _label(row: pd.Series) -> str:
-    params = ", ".join(f"{k}={v}" for k, v in row["params"].items())
+    params = params_text(row["params"])
     return f"{row['benchmark']}({params})" if params else row["benchmark"]
 
 
@@ -329,7 +339,7 @@ def summary_table(run: pd.DataFrame) -> pd.DataFrame:
     table = pd.DataFrame(
         {
             "benchmark": rest["benchmark"],
-            "params": [", ".join(f"{k}={v}" for k, v in p.items()) for p in rest["params"]],
+            "params": [params_text(p) for p in rest["params"]],
             "type": rest["type"],
             "value": rest["value"],
             "unit": rest["unit"],

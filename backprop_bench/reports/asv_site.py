@@ -123,15 +123,19 @@ def tarball(package: NpmPackage, cache: pathlib.Path | None = None) -> bytes:
     return data
 
 
-def _member(data: bytes, member: str, package: NpmPackage) -> bytes:
+def _members(data: bytes, members: list[str], package: NpmPackage) -> dict[str, bytes]:
+    """The named files of a package's tarball, read in one pass over it."""
+    wanted = {f"package/{member}": member for member in members}
+    found: dict[str, bytes] = {}
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
-        try:
-            extracted = archive.extractfile(f"package/{member}")
-        except KeyError:
-            extracted = None
-        if extracted is None:
-            raise BenchError(f"npm package {package.name}@{package.version} has no {member}")
-        return extracted.read()
+        for info in archive:
+            extracted = archive.extractfile(info) if info.name in wanted else None
+            if extracted is not None:
+                found[wanted[info.name]] = extracted.read()
+    missing = sorted(set(members) - set(found))
+    if missing:
+        raise BenchError(f"npm package {package.name}@{package.version} has no {missing[0]}")
+    return found
 
 
 def local_path(package: NpmPackage, member: str) -> str:
@@ -165,14 +169,15 @@ def make_offline(html_dir: str | os.PathLike, cache: pathlib.Path | None = None)
     if not index.is_file():
         raise BenchError(f"no asv site at {site} (no index.html): run `asv publish` first")
     written = []
-    tarballs: dict[NpmPackage, bytes] = {}
+    needed: dict[NpmPackage, list[str]] = {}
     for package, member in CDN_FILES.values():
-        if package not in tarballs:
-            tarballs[package] = tarball(package, cache)
-        target = site / local_path(package, member)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(target, _member(tarballs[package], member, package))
-        written.append(local_path(package, member))
+        needed.setdefault(package, []).append(member)
+    for package, members in needed.items():
+        for member, content in _members(tarball(package, cache), members, package).items():
+            target = site / local_path(package, member)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(target, content)
+            written.append(local_path(package, member))
     for page_path in sorted(site.glob("*.html")):
         page, remote = rewrite_page(page_path.read_text(encoding="utf-8"))
         if remote:

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from backprop_bench.errors import BenchError
+from backprop_bench.reports.asv_report import params_text
 
 LEAST_CHANGE = {"time": 1.10, "peakmemory": 1.10, "track": 1.05}
 """The least floor, by benchmark type, whatever the recorded one: asv's own default
@@ -64,7 +65,7 @@ def _measured(run: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "benchmark": run["benchmark"],
-            "params": [", ".join(f"{k}={v}" for k, v in p.items()) for p in run["params"]],
+            "params": [params_text(p) for p in run["params"]],
             "type": run["type"],
             "unit": run["unit"],
             "value": run["value"],
@@ -157,6 +158,16 @@ def _verdict(row: pd.Series) -> str:
     return f"machine {verdict}" if row["benchmark"] == REFERENCE else verdict
 
 
+def reference_moves(table: pd.DataFrame) -> str:
+    """How each of the machine's fixed workloads moved ("numpy 1.055, python 1.523"), from a
+    table with benchmark, params and ratio columns; empty where it has none."""
+    reference = table[(table["benchmark"] == REFERENCE) & table["ratio"].notna()]
+    return ", ".join(
+        f"{params.removeprefix('work=')} {ratio:.3f}"
+        for params, ratio in zip(reference["params"], reference["ratio"], strict=True)
+    )
+
+
 def machine_drift(table: pd.DataFrame) -> float:
     """How far the machine's own fixed workloads (``REFERENCE``) moved between the two runs:
     the largest of their ratios either way, 1.0 where the runs lack them."""
@@ -217,12 +228,8 @@ def summary_line(table: pd.DataFrame) -> str:
             f"largest {numbers['largest']:.3f}, {beyond} beyond {aim:.2f}"
         )
     line = "A/A: " + "; ".join(parts)
-    reference = table[(table["benchmark"] == REFERENCE) & table["ratio"].notna()]
-    if not reference.empty:
-        moved = ", ".join(
-            f"{params.removeprefix('work=')} {ratio:.3f}"
-            for params, ratio in zip(reference["params"], reference["ratio"], strict=True)
-        )
+    moved = reference_moves(table)
+    if moved:
         line += f"; the machine's own fixed workloads moved by {moved}"
     return line
 
