@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from baselines.jax_mlp import JaxNetworkClassifier, jax_available
 from baselines.linear import make_linear
 from baselines.mirror import Mirror
 from baselines.mlp import make_mlp
@@ -16,7 +17,7 @@ from baselines.svm import (
     make_svc_onedal,
     onedal_available,
 )
-from baselines.torch_mlp import make_torch_mlp, torch_available
+from baselines.torch_mlp import TorchNetworkClassifier, torch_available
 
 
 class MissingDependency(ImportError):
@@ -97,13 +98,23 @@ BASELINES: dict[str, Baseline] = {
         ),
         Baseline(
             "torch-mlp",
-            make_torch_mlp,
+            TorchNetworkClassifier.from_mirror,
             "the network trained by PyTorch on the CPU",
             False,
             True,
             "PyTorch",
             extra="torch",
             available=torch_available,
+        ),
+        Baseline(
+            "jax-mlp",
+            JaxNetworkClassifier.from_mirror,
+            "the network trained by JAX (jit, lax.scan) on the CPU: nets' weights and order",
+            False,
+            True,
+            "JAX",
+            extra="jax",
+            available=jax_available,
         ),
     )
 }

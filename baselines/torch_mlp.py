@@ -12,13 +12,12 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import time
+import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from baselines.mirror import Mirror
-from nets.errors import DivergenceError
+from baselines.peer import PeerNetworkClassifier
 
 
 def torch_available() -> bool:
@@ -50,59 +49,8 @@ def _costs(torch):
     }
 
 
-INITIALISERS = ("standard_normal", "glorot_uniform", "normal_fan_in")
-
-
-class TorchNetworkClassifier(ClassifierMixin, BaseEstimator):
-    """The network of ``nets`` trained by PyTorch: one output unit per class.
-
-    ``fit(X, y, validation_data=(X_test, y_test))`` records per-epoch accuracy in ``history_``
-    (the records of ``nets``' History; ``seconds`` is training time only).
-    """
-
-    def __init__(
-        self,
-        hidden_layer_sizes=(30, 30),
-        hidden_activation="sigmoid",
-        output_activation="sigmoid",
-        cost="quadratic",
-        initialiser="standard_normal",
-        epochs=20,
-        batch_size=50,
-        learning_rate=0.1,
-        reduction="sum",
-        dtype="float64",
-        random_state=None,
-    ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.hidden_activation = hidden_activation
-        self.output_activation = output_activation
-        self.cost = cost
-        self.initialiser = initialiser
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.reduction = reduction
-        self.dtype = dtype
-        self.random_state = random_state
-
-    def _check_params(self, torch) -> None:
-        Mirror(  # validates layers, batch, epochs, step, reduction and dtype
-            tuple(self.hidden_layer_sizes),
-            self.batch_size,
-            self.epochs,
-            self.learning_rate,
-            self.reduction,
-            self.dtype,
-        )
-        for name, allowed in (
-            ("hidden_activation", _activations(torch)),
-            ("output_activation", _activations(torch)),
-            ("cost", _costs(torch)),
-            ("initialiser", INITIALISERS),
-        ):
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name}={getattr(self, name)!r}: choose one of {list(allowed)}")
+class TorchNetworkClassifier(PeerNetworkClassifier):
+    """The network of ``nets`` trained by PyTorch (parameters: ``PeerNetworkClassifier``)."""
 
     def _init_parameters(self, torch, sizes, generator, dtype):
         parameters = []
@@ -137,7 +85,7 @@ class TorchNetworkClassifier(ClassifierMixin, BaseEstimator):
         """
         import torch
 
-        self._check_params(torch)
+        self._check_params()
         X, y = validate_data(self, X, y, dtype=self.dtype)
         self.classes_, y_index = np.unique(y, return_inverse=True)
         dtype = getattr(torch, self.dtype)
@@ -148,7 +96,9 @@ class TorchNetworkClassifier(ClassifierMixin, BaseEstimator):
         else:
             generator.manual_seed(int(self.random_state))
         self.parameters_ = self._init_parameters(torch, sizes, generator, dtype)
-        X_t = torch.from_numpy(np.ascontiguousarray(X))
+        with warnings.catch_warnings():  # read-only data: PyTorch warns, and never writes it
+            warnings.simplefilter("ignore", UserWarning)
+            X_t = torch.from_numpy(np.ascontiguousarray(X))
         Y_t = torch.nn.functional.one_hot(torch.from_numpy(y_index), len(self.classes_)).to(dtype)
         cost = _costs(torch)[self.cost]
         self.history_ = []
@@ -165,42 +115,10 @@ class TorchNetworkClassifier(ClassifierMixin, BaseEstimator):
                         parameter -= self.learning_rate * parameter.grad
                         parameter.grad = None
             seconds = time.perf_counter() - start
-            self.history_.append(self._epoch_record(torch, epoch, seconds, X, y, validation_data))
+            self.history_.append(self._epoch_record(epoch, seconds, X, y, validation_data))
             if on_epoch is not None:
                 on_epoch(self.history_[-1])
         return self
-
-    def _epoch_record(self, torch, epoch, seconds, X, y, validation_data) -> dict:
-        with torch.no_grad():
-            proba = self._forward(torch, torch.from_numpy(np.ascontiguousarray(X)))
-        train_cost = float(self._mean_cost(torch, proba, y))
-        if not np.isfinite(train_cost) or not all(
-            bool(torch.isfinite(p).all()) for p in self.parameters_
-        ):
-            raise DivergenceError(
-                f"training diverged at epoch {epoch}: the cost is {train_cost}; "
-                f"learning_rate={self.learning_rate:g} is too large"
-            )
-        record = {
-            "epoch": epoch,
-            "train_accuracy": float(np.mean(self.classes_[proba.argmax(1).numpy()] == y)),
-            "test_accuracy": None,
-            "train_cost": train_cost,
-            "test_cost": None,
-            "seconds": seconds,
-        }
-        if validation_data is not None:
-            X_test, y_test = validation_data
-            proba = torch.from_numpy(self.predict_proba(X_test))
-            record["test_accuracy"] = float(self.score(X_test, y_test))
-            record["test_cost"] = float(self._mean_cost(torch, proba, np.asarray(y_test)))
-        return record
-
-    def _mean_cost(self, torch, proba, y) -> float:
-        """Mean per-sample cost of output ``proba`` (n, n_classes) for labels ``y`` in classes_."""
-        index = np.searchsorted(self.classes_, y).clip(max=len(self.classes_) - 1)
-        one_hot = torch.nn.functional.one_hot(torch.from_numpy(index), len(self.classes_))
-        return _costs(torch)[self.cost](proba, one_hot.to(proba.dtype)).mean().item()
 
     def predict_proba(self, X) -> np.ndarray:
         """Output activations (n, n_classes) for ``X`` (n, n_features)."""
@@ -211,29 +129,8 @@ class TorchNetworkClassifier(ClassifierMixin, BaseEstimator):
         with torch.no_grad():
             return self._forward(torch, torch.from_numpy(np.ascontiguousarray(X))).numpy()
 
-    def predict(self, X) -> np.ndarray:
-        """Class labels (n,): the output unit with the largest activation."""
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
-
     @property
     def n_parameters(self) -> int:
         """Number of weights and biases."""
         check_is_fitted(self, "parameters_")
         return sum(int(p.numel()) for p in self.parameters_)
-
-
-def make_torch_mlp(mirror: Mirror, seed: int | None = None) -> TorchNetworkClassifier:
-    """The network of ``mirror``, trained by PyTorch (needs the ``torch`` extra)."""
-    return TorchNetworkClassifier(
-        hidden_layer_sizes=mirror.hidden_layer_sizes,
-        hidden_activation=mirror.hidden_activation,
-        output_activation=mirror.output_activation,
-        cost=mirror.cost,
-        initialiser=mirror.initialiser,
-        epochs=mirror.epochs,
-        batch_size=mirror.batch_size,
-        learning_rate=mirror.learning_rate,
-        reduction=mirror.reduction,
-        dtype=mirror.dtype,
-        random_state=seed,
-    )

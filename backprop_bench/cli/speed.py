@@ -13,11 +13,13 @@ from backprop_bench.cli.train import check_count
 def add(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "speed",
-        help="time the network against scikit-learn's MLPClassifier, and its gradient routines",
+        help="time the network against its peers (MLPClassifier, JAX, PyTorch), in float64 and "
+        "float32, and its gradient routines",
         description="Side by side in one process: 20 epochs of mnist-000 against "
-        "MLPClassifier with the same architecture, and each rung of the gradient (loop, "
-        "per_unit, per_sample, vectorised) against the next at batch 50. Medians of the "
-        "repeats' ratios, with their spread.",
+        "MLPClassifier with the same architecture, against the same network in JAX (jax-mlp) "
+        "and PyTorch (torch-mlp) where their extras are installed, and against itself in "
+        "float32; then each rung of the gradient (loop, per_unit, per_sample, vectorised) "
+        "against the next at batch 50. Medians of the repeats' ratios, with their spread.",
     )
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats (default 3)")
     parser.add_argument("--epochs", type=int, help="epochs per fit (default: the preset's 20)")
@@ -30,7 +32,9 @@ def add(subparsers: argparse._SubParsersAction) -> None:
     )
     add_readme(parser, "speed block (with --out)")
     parser.add_argument(
-        "--blas-threads", type=int, help="limit BLAS threads for both models (default: as is)"
+        "--blas-threads",
+        type=int,
+        help="limit the threads of BLAS and of XLA (JAX) for every contestant (default: as is)",
     )
     parser.set_defaults(func=run_speed)
 
@@ -40,31 +44,31 @@ def run_speed(args: argparse.Namespace) -> int:
 
     from backprop_bench.data.datasets import load
     from backprop_bench.data.preprocessing import prepare
-    from backprop_bench.experiments import speed
+    from backprop_bench.experiments import environment, speed
     from backprop_bench.files import check_output_folder
+    from nets.network import DTYPES
     from nets.presets import PRESETS
 
     for option in ("repeats", "epochs", "n_train", "blas_threads"):
         check_count("--" + option.replace("_", "-"), getattr(args, option), 1)
     if args.out:
         check_output_folder(args.out)
+    if args.blas_threads:
+        environment.cap_threads(args.blas_threads)  # before JAX first runs
     preset = PRESETS[speed.PRESET]
-    tty = sys.stderr.isatty()
-    data = prepare(
-        load(preset.dataset, progress=tty),
-        n_train=args.n_train,
-        dtype=preset.network.get("dtype", "float64"),
-    )
+    dataset = load(preset.dataset, progress=sys.stderr.isatty())
+    data = {dtype: prepare(dataset, n_train=args.n_train, dtype=dtype) for dtype in DTYPES}
+    peers, notes = speed.available_peers()
 
     def progress(message: str) -> None:
         print(message, file=sys.stderr)
 
     with threadpool_limits(limits=args.blas_threads, user_api="blas"):
-        header = speed.header(data, repeats=args.repeats)
+        header = speed.header(data["float64"], repeats=args.repeats, notes=notes)
         for line in header.lines():
             print(line)
         comparisons = speed.time_training(
-            data, epochs=args.epochs, repeats=args.repeats, progress=progress
+            data, epochs=args.epochs, repeats=args.repeats, peers=peers, progress=progress
         )
         comparisons += speed.time_rungs(repeats=max(args.repeats, 5), progress=progress)
     print(speed.speed_markdown(speed.speed_table(comparisons)))

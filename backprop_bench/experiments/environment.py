@@ -17,7 +17,22 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-LIBRARIES = ("numpy", "scipy", "scikit-learn", "pandas", "matplotlib", "threadpoolctl", "torch")
+LIBRARIES = (
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "pandas",
+    "matplotlib",
+    "threadpoolctl",
+    "torch",
+    "jax",
+    "jaxlib",
+    "scikit-learn-intelex",
+)
+#: The environment variables that cap a library's threads before it loads: OpenMP, OpenBLAS and
+#: MKL read theirs; XLA (JAX's CPU backend) reads flags, set by ``cap_threads``.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+XLA_THREAD_FLAGS = "--xla_cpu_multi_thread_eigen={} intra_op_parallelism_threads={}"
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -36,6 +51,25 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def cap_threads(threads: int) -> None:
+    """Cap, through the environment, the threads of every library a fit may load LATER:
+    BLAS/OpenMP (``threadpoolctl`` caps those already loaded) and XLA, which reads its flags
+    once, when JAX first runs. XLA flags the user set are left alone."""
+    for variable in THREAD_VARIABLES:
+        os.environ[variable] = str(threads)
+    if "intra_op_parallelism_threads" not in os.environ.get("XLA_FLAGS", ""):
+        flags = XLA_THREAD_FLAGS.format("false" if threads == 1 else "true", threads)
+        os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {flags}".strip()
+
+
+def xla_threads() -> str:
+    """What caps XLA's (JAX's) threads here: the flag, or its default (every core)."""
+    for flag in os.environ.get("XLA_FLAGS", "").split():
+        if flag.startswith("intra_op_parallelism_threads="):
+            return f"XLA {flag.split('=', 1)[1]} thread(s)"
+    return "XLA threads as it chooses (all cores)"
 
 
 def usable_cores() -> int:

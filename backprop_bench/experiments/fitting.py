@@ -128,7 +128,7 @@ def n_parameters(estimator: Any) -> int:
     """
     if hasattr(estimator, "network_"):
         return int(estimator.network_.n_parameters)
-    if hasattr(estimator, "parameters_"):  # torch-mlp
+    if hasattr(estimator, "n_parameters"):  # the peers: torch-mlp, jax-mlp
         return int(estimator.n_parameters)
     if hasattr(estimator, "coefs_"):  # MLPClassifier
         return int(

@@ -170,7 +170,7 @@ def seeds_for(spec: ModelSpec, seeds: Sequence[int]) -> list[int | None]:
 
 # Seconds per training sample and epoch, one core, [784, 30, 30, 10], from full-MNIST fits on
 # this project's machines: only the order of fits and the plan's estimates depend on these.
-SECONDS_PER_SAMPLE_EPOCH = {NETWORK: 1.3e-5, "mlp": 2.6e-5, "torch-mlp": 1e-4}
+SECONDS_PER_SAMPLE_EPOCH = {NETWORK: 1.3e-5, "mlp": 2.6e-5, "torch-mlp": 1e-4, "jax-mlp": 2.5e-5}
 
 
 def estimated_cost(spec: ModelSpec, n_train: int, n_features: int, n_test: int = 0) -> float:

@@ -358,8 +358,7 @@ def _limit_onedal(threads: int) -> None:
 def _worker(task: FitTask, blas_threads: int, events: Any) -> None:
     """A worker process: cap BLAS threads, run ``task``, send its progress and then its record
     back through ``events``, the write end of a pipe of its own."""
-    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[variable] = str(blas_threads)
+    environment.cap_threads(blas_threads)
     import scipy.linalg  # noqa: F401  (load every BLAS before capping them)
     import sklearn.svm  # noqa: F401
     from threadpoolctl import threadpool_info, threadpool_limits

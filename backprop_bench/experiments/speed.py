@@ -1,5 +1,6 @@
-"""What ``backprop-bench speed`` measures: the network against scikit-learn, and what each step
-of vectorising its gradient buys, each timed side by side in one process.
+"""What ``backprop-bench speed`` measures: the network against its peers, in float64 and
+float32, and what each step of vectorising its gradient buys, each timed side by side in one
+process.
 
 1. Training. ``NetworkClassifier.from_preset(preset)`` fitted for ``epochs`` epochs against
    the comparison's ``mlp`` baseline: scikit-learn's ``MLPClassifier`` with the same
@@ -9,6 +10,10 @@ of vectorising its gradient buys, each timed side by side in one process.
    training and the test set after every epoch, which is what ``train`` prints); its
    training-only time (the sum of the epochs' own seconds) is reported on a second row, the
    like-for-like one: the MLP evaluates nothing between epochs beyond its own running loss.
+   Then the network's training-only time against the very same network written in JAX
+   (``jax-mlp``) and in PyTorch (``torch-mlp``), where their extras are installed (their own
+   epochs' seconds: JAX's first epoch includes compiling it); and the network in float32 (the
+   shared preprocessing's float32 arrays) against float64.
 2. The rungs of the gradient (``nets.gradients.RUNGS``: loop, per_unit, per_sample,
    vectorised), each against the next, on the preset's network at batch 50: seconds per
    sample, timeit-style (``timeit.Timer.autorange`` chooses each loop count, then ``repeats``
@@ -30,12 +35,15 @@ import statistics
 import time
 import timeit
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import sklearn
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
@@ -45,7 +53,7 @@ from backprop_bench.experiments import environment
 from backprop_bench.experiments.estimator import NetworkClassifier
 from backprop_bench.experiments.models import mirror_of
 from backprop_bench.files import atomic_write_text
-from baselines import make_baseline
+from baselines import BASELINES, make_baseline
 from nets.gradients import GRADIENTS, RUNGS
 from nets.network import Network
 from nets.presets import PRESETS
@@ -65,6 +73,7 @@ class SideBySide:
     a_times: tuple[float, ...]
     b: str
     b_times: tuple[float, ...]
+    topic: str = ""  # what the row answers: a peer's name, "float32", or "" for a rung
 
     @property
     def a_seconds(self) -> float:
@@ -85,6 +94,12 @@ class SideBySide:
         return statistics.median(self.ratios)
 
 
+#: The network's peers in ``speed``, by baseline name: scikit-learn's MLPClassifier always, and
+#: the network written in JAX and in PyTorch where their extras are installed.
+PEERS = ("mlp", "jax-mlp", "torch-mlp")
+FLOAT32 = "float32"
+
+
 def comparison_mlp(preset: str, *, epochs: int | None, seed: int | None) -> MLPClassifier:
     """The comparison's own ``mlp`` baseline for ``preset`` (``baselines.make_baseline``).
 
@@ -93,12 +108,14 @@ def comparison_mlp(preset: str, *, epochs: int | None, seed: int | None) -> MLPC
     every epoch runs); ``baselines.mlp`` documents its step and where it cannot mirror (softmax
     output with log-loss). ``tol=0`` is set here as well, so no epoch can count as converged.
     """
-    mirror = mirror_of(preset)
-    if epochs is not None:
-        mirror = dataclasses.replace(mirror, epochs=epochs)
-    mlp = make_baseline("mlp", mirror, seed)
+    mlp = make_baseline("mlp", _mirror(preset, epochs), seed)
     mlp.set_params(tol=0.0)
     return mlp
+
+
+def _mirror(preset: str, epochs: int | None):
+    mirror = mirror_of(preset)
+    return mirror if epochs is None else dataclasses.replace(mirror, epochs=epochs)
 
 
 def _fit_network(network: NetworkClassifier, experiment: Experiment) -> tuple[float, float]:
@@ -124,56 +141,124 @@ def _fit_mlp(mlp: MLPClassifier, experiment: Experiment) -> float:
     return seconds
 
 
+def _fit_peer(peer: Any, experiment: Experiment) -> float:
+    """Training seconds of a peer network (torch-mlp, jax-mlp): the sum of its epochs' own
+    seconds, as for the network (the first epoch of jax-mlp includes compiling it)."""
+    peer.fit(experiment.X_train, experiment.y_train)
+    return sum(record["seconds"] for record in peer.history_)
+
+
+def available_peers(peers: Iterable[str] = PEERS) -> tuple[list[str], list[str]]:
+    """(the peers installed here, a note for each one that is not)."""
+    present, notes = [], []
+    for name in peers:
+        baseline = BASELINES[name]
+        if baseline.available():
+            present.append(name)
+        else:
+            notes.append(
+                f"{name} ({baseline.engine}) not timed: it needs the optional "
+                f'{baseline.extra!r} extra, pip install "backprop-bench[{baseline.extra}]"'
+            )
+    return present, notes
+
+
 def time_training(
-    experiment: Experiment,
+    experiments: Mapping[str, Experiment],
     preset: str = PRESET,
     *,
     epochs: int | None = None,
     repeats: int = 3,
     seed: int | None = None,
+    peers: Iterable[str] = ("mlp",),
     progress: Progress | None = None,
 ) -> list[SideBySide]:
-    """Time the preset's network against the mirroring MLPClassifier on ``experiment``."""
+    """Time the preset's network against each of ``peers`` on ``experiments["float64"]``, and
+    against itself in float32 on ``experiments["float32"]`` when that is given.
+
+    Within every repeat each contestant trains once, in turn, on the same data: the network
+    (float64), each peer, then the network in float32.
+    """
+    data = experiments["float64"]
     network = NetworkClassifier.from_preset(preset, random_state=seed)
     if epochs is not None:
         network.set_params(epochs=epochs)
-    mlp = comparison_mlp(preset, epochs=epochs, seed=network.random_state)
-    walls, trains, mlps = [], [], []
+    seed = network.random_state
+    peers = list(peers)
+    if "mlp" not in peers:
+        raise BenchError("the speed run needs the mlp peer: its rows are the reference")
+    peer_models = {
+        name: comparison_mlp(preset, epochs=epochs, seed=seed)
+        if name == "mlp"
+        else make_baseline(name, _mirror(preset, epochs), seed)
+        for name in peers
+    }
+    walls: list[float] = []
+    times: dict[str, list[float]] = {name: [] for name in ["network", *peers, FLOAT32]}
     for repeat in range(repeats):
-        wall, train = _fit_network(network, experiment)
+        wall, train = _fit_network(network, data)
         walls.append(wall)
-        trains.append(train)
-        mlps.append(_fit_mlp(mlp, experiment))
+        times["network"].append(train)
+        for name, model in peer_models.items():
+            fit = _fit_mlp if name == "mlp" else _fit_peer
+            times[name].append(fit(model, data))
+        if FLOAT32 in experiments:
+            float32 = clone(network).set_params(dtype=FLOAT32)
+            times[FLOAT32].append(_fit_network(float32, experiments[FLOAT32])[1])
         if progress:
-            progress(
-                f"training repeat {repeat + 1}/{repeats}: network {wall:.2f} s "
-                f"(training only {train:.2f} s), MLPClassifier {mlps[-1]:.2f} s"
+            done = ", ".join(
+                f"{name} {values[-1]:.2f} s" for name, values in times.items() if values
             )
-    X = experiment.X_train
-    what = (
-        f"train {network.epochs} epochs, {X.shape[0]:,} x {X.shape[1]} {X.dtype}, "
-        f"batch {network.batch_size}"
-    )
-    mlp_name = (
-        f"MLPClassifier {mlp.hidden_layer_sizes} logistic, sgd batch {mlp.batch_size}, "
-        f"step {mlp.learning_rate_init:g}"
-    )
-    return [
+            progress(f"training repeat {repeat + 1}/{repeats} (training only): {done}")
+    X = data.X_train
+    shape = f"{X.shape[0]:,} x {X.shape[1]}"
+    what = f"train {network.epochs} epochs, {shape} {{}}, batch {network.batch_size}"
+    only = f"network {preset}, training only (no evaluation)"
+    mlp = peer_models["mlp"]
+    labels = {
+        "mlp": f"MLPClassifier {mlp.hidden_layer_sizes} logistic, sgd batch {mlp.batch_size}, "
+        f"step {mlp.learning_rate_init:g}",
+        "jax-mlp": f"jax-mlp: the network in JAX {_version('jax')} (jit, lax.scan), training only",
+        "torch-mlp": f"torch-mlp: the network in PyTorch {_version('torch')} eager, training only",
+    }
+    float64 = what.format(X.dtype)
+    comparisons = [
         SideBySide(
-            what,
-            f"network {preset}, training only (no evaluation)",
-            tuple(trains),
-            mlp_name,
-            tuple(mlps),
+            float64, only, tuple(times["network"]), labels["mlp"], tuple(times["mlp"]), "mlp"
         ),
         SideBySide(
-            what,
+            float64,
             f"network {preset}, incl. per-epoch evaluation on train and test",
             tuple(walls),
-            mlp_name,
-            tuple(mlps),
+            labels["mlp"],
+            tuple(times["mlp"]),
+            "mlp, evaluated",
         ),
     ]
+    comparisons += [
+        SideBySide(float64, only, tuple(times["network"]), labels[name], tuple(times[name]), name)
+        for name in peers
+        if name != "mlp"
+    ]
+    if times[FLOAT32]:
+        comparisons.append(
+            SideBySide(
+                what.format("float32 / float64"),
+                f"network {preset} in float32, training only",
+                tuple(times[FLOAT32]),
+                f"network {preset} in float64, training only",
+                tuple(times["network"]),
+                FLOAT32,
+            )
+        )
+    return comparisons
+
+
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
 
 
 def time_rungs(
@@ -242,6 +327,7 @@ class Header:
     repeats: int
     data: str
     machine: str
+    notes: tuple[str, ...] = ()  # what was not measured, and why
 
     def lines(self) -> list[str]:
         return [
@@ -251,11 +337,13 @@ class Header:
             "the network's training time includes its per-epoch evaluation on the training and "
             "test sets unless the row says 'training only', the like-for-like row: "
             "MLPClassifier evaluates nothing between epochs",
+            *self.notes,
         ]
 
 
-def header(experiment: Experiment, *, repeats: int) -> Header:
-    """The header of a speed run on ``experiment``, taken now."""
+def header(experiment: Experiment, *, repeats: int, notes: Iterable[str] = ()) -> Header:
+    """The header of a speed run on ``experiment``, taken now; ``notes`` say what was not
+    measured."""
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     return Header(
         when=time.strftime("%Y-%m-%d %H:%M"),
@@ -263,6 +351,7 @@ def header(experiment: Experiment, *, repeats: int) -> Header:
         data=f"{experiment.dataset}, {experiment.n_train:,} train / {experiment.n_test:,} test, "
         f"{experiment.preprocessing}",
         machine=f"{machine_line()}; load average {load} (1, 5, 15 min) at the start",
+        notes=tuple(notes),
     )
 
 
@@ -294,21 +383,36 @@ def _ratio(comparison: SideBySide, digits: int) -> str:
 
 def summary_markdown(comparisons: list[SideBySide], header: Header) -> str:
     """The speed results in sentences, for the README (the table is speed.md)."""
-    training = [c for c in comparisons if c.measurement.startswith("train")]
-    rungs = {(c.a, c.b): c for c in comparisons if c.measurement.startswith("gradient")}
+    by_topic = {c.topic: c for c in comparisons if c.topic}
+    rungs = {(c.a, c.b): c for c in comparisons if not c.topic}
     lines = [
         f"Measured by `backprop-bench speed` ({header.when}; {header.machine}). "
         "Each ratio is the median of the repeats' own "
         "ratios (the two timed back to back), with the smallest and largest in brackets.",
         "",
     ]
-    if training:
-        only, evaluated = training
+    if "mlp" in by_topic:
+        only, evaluated = by_topic["mlp"], by_topic["mlp, evaluated"]
         lines.append(
             f"- **The network against MLPClassifier** ({only.measurement}): the network took "
             f"{_ratio(only, 2)} of MLPClassifier's time ({only.a_seconds:.1f} s against "
             f"{only.b_seconds:.1f} s, training only); {_ratio(evaluated, 2)} counting the "
             "evaluation on the training and test sets it runs after every epoch."
+        )
+    for name, library in (("jax-mlp", "JAX"), ("torch-mlp", "PyTorch")):
+        if name in by_topic:
+            peer = by_topic[name]
+            lines.append(
+                f"- **The network against itself in {library}** (`{name}`, the same weights, "
+                f"batches and steps): the network took {_ratio(peer, 2)} of {library}'s time "
+                f"({peer.a_seconds:.1f} s against {peer.b_seconds:.1f} s, training only)."
+            )
+    if FLOAT32 in by_topic:
+        single = by_topic[FLOAT32]
+        lines.append(
+            f"- **float32 against float64** (the network, training only): float32 took "
+            f"{_ratio(single, 2)} of float64's time ({single.a_seconds:.1f} s against "
+            f"{single.b_seconds:.1f} s), {1 / single.ratio:.2f}x as fast."
         )
     steps = [
         f"{a} → {b} {_ratio(c, 1)}x"
@@ -322,6 +426,7 @@ def summary_markdown(comparisons: list[SideBySide], header: Header) -> str:
             f"- **What vectorising the gradient buys** ({next(iter(rungs.values())).measurement}"
             f"), each rung's time per sample over the next one's: {', '.join(steps)}{total}."
         )
+    lines += [f"- {note}" for note in header.notes]
     return "\n".join(lines) + "\n"
 
 
@@ -329,6 +434,7 @@ def machine_line() -> str:
     """Where the timings were taken: CPU, cores, BLAS with its kernel and threads, versions."""
     return (
         f"{environment.cpu_model()}, {environment.usable_cores()} cores, "
-        f"{environment.blas_line(environment.blas())}; Python {platform.python_version()}, "
-        f"numpy {np.__version__}, scikit-learn {sklearn.__version__}"
+        f"{environment.blas_line(environment.blas())}, {environment.xla_threads()}; "
+        f"Python {platform.python_version()}, numpy {np.__version__}, "
+        f"scikit-learn {sklearn.__version__}"
     )

@@ -34,6 +34,7 @@ def test_the_baselines_are_registered_with_their_engines():
         "mlp": "scikit-learn",
         "linear": "scikit-learn",
         "torch-mlp": "PyTorch",
+        "jax-mlp": "JAX",
     }
 
 
@@ -208,6 +209,91 @@ def test_torch_available_reflects_the_environment():
         assert not baselines.torch_mlp.torch_available()
     else:
         assert baselines.torch_mlp.torch_available()
+
+
+JAX_NOTE = 'jax-mlp needs the optional JAX extra: pip install "backprop-bench[jax]"'
+
+
+def _rows(network):
+    """A nets network's parameters (or gradient) as [(W.T, b), ...], samples as rows."""
+    return [(W.T, b[:, 0]) for W, b in zip(network.weights, network.biases, strict=True)]
+
+
+@pytest.mark.parametrize(
+    ("hidden", "output", "cost", "seed"),
+    [
+        ("sigmoid", "sigmoid", "quadratic", 0),
+        ("tanh", "softmax", "cross_entropy", 1),
+        ("relu", "sigmoid", "binary_cross_entropy", 2),
+        ("identity", "softmax", "quadratic", 3),
+        ("sigmoid", "softmax", "cross_entropy", 4),
+    ],
+)
+def test_jax_mlp_gradient_agrees_with_nets_on_random_networks(hidden, output, cost, seed):
+    pytest.importorskip("jax", reason=JAX_NOTE)
+    import jax
+
+    from baselines.jax_mlp import parameters_of, summed_cost
+    from nets.gradients import GRADIENTS
+    from nets.network import Network
+
+    rng = np.random.default_rng(seed)
+    sizes = [int(n) for n in rng.integers(2, 12, size=int(rng.integers(3, 5)))]
+    network = Network(
+        sizes, hidden_activation=hidden, output_activation=output, cost=cost, seed=rng
+    )
+    X = rng.normal(size=(17, sizes[0]))
+    Y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], size=17)]
+    expected = GRADIENTS["vectorised"](network, X, Y)
+    options = {"hidden_activation": hidden, "output_activation": output, "cost": cost}
+    value, gradient = jax.value_and_grad(summed_cost)(parameters_of(network), X, Y, **options)
+    assert float(value) == pytest.approx(network.cost(X, Y), rel=1e-12)
+    largest = max(float(np.max(np.abs(g))) for pair in _rows(expected) for g in pair)
+    for (W, b), (W_jax, b_jax) in zip(_rows(expected), gradient, strict=True):
+        assert np.max(np.abs(np.asarray(W_jax) - W)) <= 1e-10 * largest
+        assert np.max(np.abs(np.asarray(b_jax) - b)) <= 1e-10 * largest
+
+
+@pytest.mark.parametrize(("reduction", "learning_rate"), [("sum", 0.1), ("mean", 3.0)])
+def test_jax_mlp_trains_the_very_network_nets_trains(digits, reduction, learning_rate):
+    """Same initial weights, same batch order (a last batch of 40), same step: the same
+    weights after two epochs, up to rounding."""
+    pytest.importorskip("jax", reason=JAX_NOTE)
+    from nets.network import Network
+    from nets.training import TrainingConfig, train
+
+    X, y, X_test, y_test = digits
+    mirror = Mirror(batch_size=64, epochs=2, learning_rate=learning_rate, reduction=reduction)
+    model = make_baseline("jax-mlp", mirror, 7).fit(X, y, validation_data=(X_test, y_test))
+    network = Network([64, 30, 30, 10], seed=7)
+    config = TrainingConfig(
+        epochs=2, batch_size=64, learning_rate=learning_rate, reduction=reduction
+    )
+    history = train(network, X, y, config, X_test=X_test, y_test=y_test, seed=7)
+    for (W, b), (W_jax, b_jax) in zip(_rows(network), model.params_, strict=True):
+        np.testing.assert_allclose(np.asarray(W_jax), W, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(np.asarray(b_jax), b, rtol=0, atol=1e-9)
+    for record, ours in zip(history, model.history_, strict=True):
+        assert ours["test_accuracy"] == record.test_accuracy
+        assert ours["train_cost"] == pytest.approx(record.train_cost, rel=1e-9)
+    assert model.n_parameters == 64 * 30 + 30 + 30 * 30 + 30 + 30 * 10 + 10
+
+
+def test_jax_mlp_trains_in_float32(digits):
+    pytest.importorskip("jax", reason=JAX_NOTE)
+    X, y, X_test, y_test = digits
+    model = make_baseline("jax-mlp", Mirror(epochs=20, dtype="float32"), 0).fit(X, y)
+    assert all(W.dtype == np.float32 for pair in model.params_ for W in pair)
+    assert model.predict_proba(X_test).dtype == np.float32
+    float64 = make_baseline("jax-mlp", Mirror(epochs=20), 0).fit(X, y)
+    assert model.score(X_test, y_test) > 0.8
+    assert model.score(X_test, y_test) == pytest.approx(float64.score(X_test, y_test), abs=0.02)
+
+
+def test_jax_mlp_refuses_a_cost_its_output_cannot_take():
+    model = make_baseline("jax-mlp", Mirror(cost="cross_entropy"), 0)  # sigmoid output
+    with pytest.raises(ValueError, match=r"cost='cross_entropy' needs output_activation"):
+        model.fit(np.zeros((20, 3)), np.arange(20) % 2)
 
 
 def test_mlp_is_an_mlpclassifier():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +11,13 @@ import pytest
 from backprop_bench.cli import main
 from backprop_bench.data import datasets
 from backprop_bench.experiments.estimator import NetworkClassifier
-from backprop_bench.experiments.speed import SideBySide, comparison_mlp, speed_table
+from backprop_bench.experiments.speed import (
+    SideBySide,
+    available_peers,
+    comparison_mlp,
+    speed_table,
+)
+from baselines import BASELINES
 
 
 @pytest.fixture
@@ -48,16 +56,38 @@ def test_speed_prints_and_writes_the_table(small_mnist_shaped, capsys, tmp_path)
     tmp_path = tmp_path / "out"
     assert "includes its per-epoch evaluation" in out
     table = pd.read_csv(tmp_path / "speed.csv")
-    assert len(table) == 6  # network/MLP twice, each rung against the next, then all the way
-    assert table["measurement"].str.contains("train 2 epochs, 120 x 784 float64").sum() == 2
+    peers = [name for name in ("jax-mlp", "torch-mlp") if BASELINES[name].available()]
+    # network/MLP twice, then against each installed peer, float32/float64, then the rungs:
+    # each against the next, then all the way
+    assert len(table) == 2 + len(peers) + 1 + 4
+    training = table["measurement"].str.contains("train 2 epochs, 120 x 784 float64,")
+    assert training.sum() == 2 + len(peers)
+    assert table["b"][2 : 2 + len(peers)].str.startswith(tuple(peers)).all()
+    assert table["measurement"][2 + len(peers)] == (
+        "train 2 epochs, 120 x 784 float32 / float64, batch 50"
+    )
+    assert "**float32 against float64**" in text
     assert table["measurement"].str.contains(r"batch 50, \[784, 30, 30, 10\]").sum() == 4
-    assert list(table["a"][2:]) == ["loop", "per_unit", "per_sample", "loop"]
-    assert list(table["b"][2:]) == ["per_unit", "per_sample", "vectorised", "vectorised"]
+    assert list(table["a"][-4:]) == ["loop", "per_unit", "per_sample", "loop"]
+    assert list(table["b"][-4:]) == ["per_unit", "per_sample", "vectorised", "vectorised"]
     assert (table["ratio min"] <= table["ratio a/b"]).all()
     assert (table["ratio a/b"] <= table["ratio max"]).all()
     assert (table[["a median (s)", "b median (s)"]] > 0).all().all()
     markdown = (tmp_path / "speed.md").read_text()
     assert "| measurement" in markdown and "MLPClassifier" in markdown
+
+
+def test_a_peer_that_is_not_installed_is_named_with_its_extra(monkeypatch):
+    from baselines import registry
+
+    absent = dataclasses.replace(BASELINES["jax-mlp"], available=lambda: False)
+    monkeypatch.setitem(registry.BASELINES, "jax-mlp", absent)
+    present, notes = available_peers(("mlp", "jax-mlp"))
+    assert present == ["mlp"]
+    assert notes == [
+        "jax-mlp (JAX) not timed: it needs the optional 'jax' extra, "
+        'pip install "backprop-bench[jax]"'
+    ]
 
 
 def test_the_mlp_mirrors_the_network_and_runs_every_epoch():

@@ -1,0 +1,135 @@
+"""What the network's peers share: the network of ``nets``, trained by another library.
+
+``torch-mlp`` (PyTorch) and ``jax-mlp`` (JAX) train the very network of a preset: the same
+layers, activations, cost, initialiser, batch size, epochs, summed (or mean) gradient and plain
+SGD step. ``PeerNetworkClassifier`` holds what they have in common: their parameters (those of
+a ``Mirror``), their validation, the per-epoch record (the fields of ``nets``' History) and
+prediction. Each subclass says how it trains (``fit``), predicts (``predict_proba``) and counts
+its parameters, in its own library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from baselines.mirror import Mirror
+from nets.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
+from nets.costs import COSTS
+from nets.errors import DivergenceError
+from nets.initialisers import INITIALISERS
+
+
+class PeerNetworkClassifier(ClassifierMixin, BaseEstimator):
+    """The network of ``nets`` trained by another library: one output unit per class.
+
+    ``fit(X, y, validation_data=(X_test, y_test))`` records per-epoch accuracy and cost in
+    ``history_`` (the records of ``nets``' History; ``seconds`` is training time only).
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(30, 30),
+        hidden_activation="sigmoid",
+        output_activation="sigmoid",
+        cost="quadratic",
+        initialiser="standard_normal",
+        epochs=20,
+        batch_size=50,
+        learning_rate=0.1,
+        reduction="sum",
+        dtype="float64",
+        random_state=None,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.hidden_activation = hidden_activation
+        self.output_activation = output_activation
+        self.cost = cost
+        self.initialiser = initialiser
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.reduction = reduction
+        self.dtype = dtype
+        self.random_state = random_state
+
+    @classmethod
+    def from_mirror(cls, mirror: Mirror, seed: int | None = None):
+        """The network of ``mirror``, unfitted, with ``seed`` as its random state."""
+        return cls(
+            hidden_layer_sizes=mirror.hidden_layer_sizes,
+            hidden_activation=mirror.hidden_activation,
+            output_activation=mirror.output_activation,
+            cost=mirror.cost,
+            initialiser=mirror.initialiser,
+            epochs=mirror.epochs,
+            batch_size=mirror.batch_size,
+            learning_rate=mirror.learning_rate,
+            reduction=mirror.reduction,
+            dtype=mirror.dtype,
+            random_state=seed,
+        )
+
+    def _check_params(self) -> None:
+        """``ValueError`` naming the first parameter that is not allowed, before any work."""
+        Mirror(  # validates layers, batch, epochs, step, reduction and dtype
+            tuple(self.hidden_layer_sizes),
+            self.batch_size,
+            self.epochs,
+            self.learning_rate,
+            self.reduction,
+            self.dtype,
+        )
+        choices: tuple[tuple[str, Iterable[str]], ...] = (
+            ("hidden_activation", HIDDEN_ACTIVATIONS),
+            ("output_activation", ACTIVATIONS),
+            ("cost", COSTS),
+            ("initialiser", INITIALISERS),
+        )
+        for name, allowed in choices:
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name}={getattr(self, name)!r}: choose one of {list(allowed)}")
+        if self.output_activation not in COSTS[self.cost].outputs:
+            raise ValueError(
+                f"cost={self.cost!r} needs output_activation in {COSTS[self.cost].outputs}"
+            )
+
+    def _mean_cost(self, proba: np.ndarray, y: np.ndarray) -> float:
+        """The cost per sample of outputs ``proba`` (n, n_classes) for labels ``y``, as
+        ``nets`` computes it (samples as columns)."""
+        index = np.searchsorted(self.classes_, y).clip(max=len(self.classes_) - 1)
+        targets = np.eye(len(self.classes_), dtype=proba.dtype)[index]
+        return COSTS[self.cost](proba.T, targets.T) / len(y)
+
+    def _epoch_record(self, epoch: int, seconds: float, X, y, validation_data) -> dict:
+        """The epoch's record; ``DivergenceError`` when the cost is no longer finite."""
+        proba = self.predict_proba(X)
+        train_cost = self._mean_cost(proba, y)
+        if not np.isfinite(train_cost):
+            raise DivergenceError(
+                f"training diverged at epoch {epoch}: the cost is {train_cost}; "
+                f"learning_rate={self.learning_rate:g} is too large"
+            )
+        record = {
+            "epoch": epoch,
+            "train_accuracy": float(np.mean(self.classes_[proba.argmax(1)] == y)),
+            "test_accuracy": None,
+            "train_cost": train_cost,
+            "test_cost": None,
+            "seconds": seconds,
+        }
+        if validation_data is not None:
+            X_test, y_test = validation_data
+            proba = self.predict_proba(X_test)
+            record["test_accuracy"] = float(np.mean(self.classes_[proba.argmax(1)] == y_test))
+            record["test_cost"] = self._mean_cost(proba, np.asarray(y_test))
+        return record
+
+    def predict_proba(self, X) -> np.ndarray:  # pragma: no cover - every peer overrides it
+        raise NotImplementedError
+
+    def predict(self, X) -> np.ndarray:
+        """Class labels (n,): the output unit with the largest activation."""
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
