@@ -9,7 +9,8 @@ same learning rate. What JAX changes is how it is computed:
 - the gradient is ``jax.grad`` of the summed cost, not the four backprop equations;
 - one epoch is one compiled program: ``jax.jit`` of a ``lax.scan`` over the epoch's batches,
   each batch gathered from the training set inside it by its row indices (a last, smaller
-  batch is a second scan of length 1, compiled once);
+  batch is a second scan of length 1, compiled once); it is built once per process and
+  settings (``compiled_epoch``), so only the first fit on data of a given shape compiles;
 - numbers are float64 by default, as in ``nets`` (``jax_enable_x64``), or float32.
 
 Samples are rows here (``z = a @ W + b``, ``W`` of shape (n_in, n_out)), as JAX users write it;
@@ -21,6 +22,7 @@ this module imports it only when it trains, and ``jax_available()`` says whether
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import time
 
@@ -94,28 +96,32 @@ def parameters_of(network: Network) -> list:
     ]
 
 
+@functools.cache
+def compiled_epoch(hidden_activation, output_activation, cost, learning_rate, reduction):
+    """The jitted epoch ``(params, X, Y, batches (k, m) row indices) -> params`` for these
+    settings: ``lax.scan`` of one SGD step per batch. Built once per process and settings, so a
+    second fit on arrays of the same shapes runs without compiling again."""
+    jax = _jax()
+    options = {
+        "hidden_activation": hidden_activation,
+        "output_activation": output_activation,
+        "cost": cost,
+    }
+    gradient = jax.grad(lambda params, X, Y: summed_cost(params, X, Y, **options))
+
+    def step(params, X, Y, rows):
+        scale = learning_rate / rows.shape[0] if reduction == "mean" else learning_rate
+        g = gradient(params, X[rows], Y[rows])
+        return jax.tree.map(lambda p, d: p - scale * d, params, g), None
+
+    def epoch(params, X, Y, batches):
+        return jax.lax.scan(lambda p, rows: step(p, X, Y, rows), params, batches)[0]
+
+    return jax.jit(epoch)
+
+
 class JaxNetworkClassifier(PeerNetworkClassifier):
     """The network of ``nets`` trained by JAX (parameters: ``PeerNetworkClassifier``)."""
-
-    def _compile(self, jax):
-        """The jitted epoch ``(params, X, Y, batches (k, m) row indices) -> params``."""
-        options = {
-            "hidden_activation": self.hidden_activation,
-            "output_activation": self.output_activation,
-            "cost": self.cost,
-        }
-        gradient = jax.grad(lambda params, X, Y: summed_cost(params, X, Y, **options))
-        learning_rate, mean = self.learning_rate, self.reduction == "mean"
-
-        def step(params, X, Y, rows):
-            scale = learning_rate / rows.shape[0] if mean else learning_rate
-            g = gradient(params, X[rows], Y[rows])
-            return jax.tree.map(lambda p, d: p - scale * d, params, g), None
-
-        def epoch(params, X, Y, batches):
-            return jax.lax.scan(lambda p, rows: step(p, X, Y, rows), params, batches)[0]
-
-        return jax.jit(epoch)
 
     def fit(self, X, y, validation_data=None, on_epoch=None):
         """Train on ``X`` (n, n_features) and labels ``y`` (n,); returns ``self``.
@@ -146,7 +152,13 @@ class JaxNetworkClassifier(PeerNetworkClassifier):
         n, m = len(X), self.batch_size
         X_j = jnp.asarray(X)
         Y_j = jnp.asarray(np.eye(len(self.classes_), dtype=X.dtype)[y_index])
-        epoch_of = self._compile(jax)
+        epoch_of = compiled_epoch(
+            self.hidden_activation,
+            self.output_activation,
+            self.cost,
+            float(self.learning_rate),
+            self.reduction,
+        )
         self.history_ = []
         for epoch in range(1, self.epochs + 1):
             start = time.perf_counter()
@@ -172,9 +184,3 @@ class JaxNetworkClassifier(PeerNetworkClassifier):
         table = activations(jnp)
         z = output_z(self.params_, jnp.asarray(X), table[self.hidden_activation])
         return np.asarray(jax.block_until_ready(table[self.output_activation](z)))
-
-    @property
-    def n_parameters(self) -> int:
-        """Number of weights and biases."""
-        check_is_fitted(self, "params_")
-        return sum(int(W.size + b.size) for W, b in self.params_)

@@ -128,9 +128,3 @@ class TorchNetworkClassifier(PeerNetworkClassifier):
         X = validate_data(self, X, reset=False, dtype=self.dtype)
         with torch.no_grad():
             return self._forward(torch, torch.from_numpy(np.ascontiguousarray(X))).numpy()
-
-    @property
-    def n_parameters(self) -> int:
-        """Number of weights and biases."""
-        check_is_fitted(self, "parameters_")
-        return sum(int(p.numel()) for p in self.parameters_)

@@ -40,6 +40,7 @@ from threadpoolctl import threadpool_limits
 
 from backprop_bench.data.datasets import load
 from backprop_bench.data.preprocessing import Experiment, prepare
+from backprop_bench.experiments import environment
 from nets.network import Network
 from nets.presets import PRESETS
 
@@ -71,6 +72,9 @@ def blas_threads(setting: str | int) -> int:
 
 
 BLAS_THREADS = os.environ.get("BACKPROP_BENCH_ASV_BLAS_THREADS", "1")
+# XLA (JAX, the peers benchmark) reads its thread flags once, before it first runs: set here,
+# at import, to the same count (threadpoolctl cannot change them later).
+environment.cap_threads(blas_threads(BLAS_THREADS))
 
 
 _blas_threads_set: list[int] = []  # what limit_blas last set in this process

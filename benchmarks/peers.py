@@ -1,14 +1,22 @@
-"""How the network's training time compares with scikit-learn's MLPClassifier's, as a ratio.
+"""How the network's training time compares with its peers', as ratios measured side by side.
 
-Both train the mnist-000 configuration — hidden layers (30, 30), logistic/sigmoid units, plain
-mini-batch SGD with batches of 50, no momentum, no L2 — for ``PEER_EPOCHS`` epochs on the same
-fixed 10,000-image MNIST subset (1,000 with BACKPROP_BENCH_ASV_SMALL), timed in the same process,
-alternating network and MLP ``PEER_REPEATS`` times so that a slow patch on a shared machine
-slows both; the ratio is the median of the repeats' own ratios (as ``backprop-bench speed``
-reports it). The network is ``nets.train`` with the preset's settings (its time includes the
-per-epoch evaluation on the training data that ``train`` always does; no test data is passed);
-the MLP is ``baselines.make_baseline("mlp", ...)`` with the same epochs, timed over ``fit``.
-The ratio, network / MLP, is unitless: below 1 the network trains faster.
+The peers train the mnist-000 configuration — hidden layers (30, 30), logistic/sigmoid units,
+plain mini-batch SGD with batches of 50, no momentum, no L2 — for ``PEER_EPOCHS`` epochs on the
+same fixed 10,000-image MNIST subset (1,000 with BACKPROP_BENCH_ASV_SMALL):
+
+- scikit-learn's MLPClassifier (``baselines.make_baseline("mlp", ...)``, timed over ``fit``);
+- the network itself written in JAX (``jax-mlp``: jit, lax.scan; nets' weights and batch order)
+  and in PyTorch (``torch-mlp``, eager), where installed (asv's environment installs JAX, see
+  asv.conf.json; PyTorch only with ``asv run --python=same`` in an environment that has it).
+  Their time is the sum of their epochs' own seconds, after a one-epoch fit in ``setup`` in
+  which JAX compiles its epoch.
+
+Each ratio alternates network and peer ``PEER_REPEATS`` times in one process, so a slow patch
+on a shared machine slows both; it is the median of the repeats' own ratios (as
+``backprop-bench speed`` reports it). The network is ``nets.train`` with the preset's settings
+(its time includes the per-epoch evaluation on the training data that ``train`` always does; no
+test data is passed). Each ratio, network / peer, is unitless: below 1 the network trains
+faster.
 """
 
 from __future__ import annotations
@@ -18,10 +26,11 @@ import statistics
 import time
 import warnings
 
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
 from backprop_bench.experiments.models import mirror_of
-from baselines import make_baseline
+from baselines import BASELINES, make_baseline
 from nets.presets import PRESETS
 from nets.training import train
 
@@ -37,38 +46,52 @@ from .common import (
 
 PEER_EPOCHS = 1 if SMALL else 5
 PEER_REPEATS = 5
+PEERS = ("mlp", "jax-mlp", "torch-mlp")
+
+
+def _fit_seconds(peer: str, model, data) -> float:
+    """A peer's training seconds: MLPClassifier's whole fit, a peer network's epochs."""
+    if peer == "mlp":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            start = time.perf_counter()
+            model.fit(data.X_train, data.y_train)
+            return time.perf_counter() - start
+    model.fit(data.X_train, data.y_train)
+    return sum(record["seconds"] for record in model.history_)
 
 
 class Peers(Benchmark):
     processes = 1  # the repeats above alternate the two contestants; one round is enough
+    params = PEERS
+    param_names = ("peer",)
 
     def setup_cache(self):
         limit_blas()
         return experiment(*TRAINING_SUBSET)
 
-    def setup(self, data):
+    def setup(self, data, peer):
+        if not BASELINES[peer].available():
+            raise NotImplementedError(f"{peer} needs the optional {BASELINES[peer].extra!r} extra")
         limit_blas()
         preset = PRESETS[PRESET]
         self.config = dataclasses.replace(preset.training, epochs=PEER_EPOCHS)
-        self.mirror = dataclasses.replace(mirror_of(PRESET), epochs=PEER_EPOCHS)
         self.seed = preset.default_seed
+        mirror = dataclasses.replace(mirror_of(PRESET), epochs=PEER_EPOCHS)
+        self.model = make_baseline(peer, mirror, self.seed)
+        if peer != "mlp":  # JAX compiles its epoch here, outside the timing
+            _fit_seconds(peer, clone(self.model).set_params(epochs=1), data)
 
-    def track_network_over_mlp(self, data):
-        network_seconds, mlp_seconds = [], []
+    def track_network_over_peer(self, data, peer):
+        network_seconds, peer_seconds = [], []
         for _ in range(PEER_REPEATS):
             network = preset_network()
             start = time.perf_counter()
             train(network, data.X_train, data.y_train, self.config, seed=self.seed)
             network_seconds.append(time.perf_counter() - start)
-
-            mlp = make_baseline("mlp", self.mirror, self.seed)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                start = time.perf_counter()
-                mlp.fit(data.X_train, data.y_train)
-                mlp_seconds.append(time.perf_counter() - start)
-        ratios = [n / m for n, m in zip(network_seconds, mlp_seconds, strict=True)]
+            peer_seconds.append(_fit_seconds(peer, clone(self.model), data))
+        ratios = [n / m for n, m in zip(network_seconds, peer_seconds, strict=True)]
         # Rounded so that timing noise below 1% does not read as a change.
         return round(statistics.median(ratios), 2)
 
-    track_network_over_mlp.unit = "ratio"
+    track_network_over_peer.unit = "ratio"

@@ -59,6 +59,14 @@ def _add_run_options(parser: argparse.ArgumentParser, out_help: str) -> None:
         "default), onedal (scikit-learn-intelex, the [onedal] extra) or both, side by side",
     )
     parser.add_argument(
+        "--dtype",
+        choices=("float64", "float32"),
+        help="the shared preprocessing's float type, and what every model that can computes "
+        "in (the network, torch-mlp, jax-mlp; the MLP and logistic regression take it as "
+        "given; libsvm's SVC converts to float64): each row says which. Default: the preset's, "
+        "float64; float32 writes to a folder ending in -float32",
+    )
+    parser.add_argument(
         "--jobs", type=int, help="fits run in parallel processes (default: one per core)"
     )
     parser.add_argument("--out", metavar="DIR", help=out_help)
@@ -87,7 +95,7 @@ def add_compare(subparsers: argparse._SubParsersAction) -> None:
         default=",".join(REPRODUCE_MODELS),
         metavar="LIST",
         help="comma-separated model names: network presets (mnist-000) and baselines "
-        "(svc-000, svc, svc-000-onedal, svc-onedal, mlp, linear, torch-mlp); "
+        "(svc-000, svc, svc-000-onedal, svc-onedal, mlp, linear, torch-mlp, jax-mlp); "
         "default %(default)s",
     )
     parser.add_argument("--n-train", type=int, help="stratified training subset (default: all)")
@@ -119,7 +127,7 @@ def run_compare(args: argparse.Namespace) -> int:
     if out is None:
         subset = args.n_train is not None or args.n_test is not None
         size = f"-{args.n_train or 'all'}-{args.n_test or 'all'}" if subset else ""
-        out = f"results/{args.dataset}{size}"
+        out = f"results/{args.dataset}{size}{_dtype_suffix(args.dtype)}"
     return _run_comparison(
         args,
         dataset=args.dataset,
@@ -153,8 +161,13 @@ def run_reproduce(args: argparse.Namespace) -> int:
         n_test=None,
         seeds=[0, 1, 2, 3, 4],
         network="mnist-000",
-        out=args.out or "results/mnist",
+        out=args.out or f"results/mnist{_dtype_suffix(args.dtype)}",
     )
+
+
+def _dtype_suffix(dtype: str | None) -> str:
+    """The default results folder's suffix: float32 runs never overwrite float64 results."""
+    return "-float32" if dtype == "float32" else ""
 
 
 def _run_comparison(args: argparse.Namespace, **settings) -> int:
@@ -182,6 +195,7 @@ def _run_comparison(args: argparse.Namespace, **settings) -> int:
         comparison = runner.compare(
             **settings,
             jobs=args.jobs,
+            dtype=args.dtype,
             data_dir=args.data_dir,
             on_event=progress,
             command="backprop-bench " + " ".join(sys.argv[1:]),

@@ -73,6 +73,7 @@ def fit_one(
         "fit_wall_seconds": fit_wall_seconds,
         "predict_seconds": predict_seconds,
         "n_parameters": n_parameters(estimator),
+        "dtype": fitted_dtype(estimator),
         "fitted": fitted_details(estimator),
         "confusion_matrix": confusion_matrix(y_test, predicted, labels=labels).tolist(),
         "test_predictions": encode_labels(predicted),
@@ -120,24 +121,33 @@ def fitted_details(estimator: Any) -> dict[str, int]:
     return details
 
 
-def n_parameters(estimator: Any) -> int:
-    """How many numbers the fitted model keeps to predict.
+def parameter_arrays(estimator: Any) -> list[Any]:
+    """The numbers the fitted model keeps to predict, as arrays (NumPy, JAX or PyTorch).
 
     Networks: weights and biases. Logistic regression: coefficients and intercepts. SVC: the
     support vectors (n_SV x n_features), their dual coefficients and the intercepts.
     """
     if hasattr(estimator, "network_"):
-        return int(estimator.network_.n_parameters)
-    if hasattr(estimator, "n_parameters"):  # the peers: torch-mlp, jax-mlp
-        return int(estimator.n_parameters)
+        return [*estimator.network_.weights, *estimator.network_.biases]
+    if hasattr(estimator, "params_"):  # jax-mlp: [(W, b), ...]
+        return [array for pair in estimator.params_ for array in pair]
+    if hasattr(estimator, "parameters_"):  # torch-mlp
+        return list(estimator.parameters_)
     if hasattr(estimator, "coefs_"):  # MLPClassifier
-        return int(
-            sum(w.size for w in estimator.coefs_) + sum(b.size for b in estimator.intercepts_)
-        )
+        return [*estimator.coefs_, *estimator.intercepts_]
     if hasattr(estimator, "support_vectors_"):
-        return int(
-            estimator.support_vectors_.size + estimator.dual_coef_.size + estimator.intercept_.size
-        )
+        return [estimator.support_vectors_, estimator.dual_coef_, estimator.intercept_]
     if hasattr(estimator, "coef_"):
-        return int(estimator.coef_.size + np.size(estimator.intercept_))
-    raise TypeError(f"cannot count the parameters of {type(estimator).__name__}")
+        return [estimator.coef_, np.atleast_1d(estimator.intercept_)]
+    raise TypeError(f"cannot find the parameters of {type(estimator).__name__}")
+
+
+def n_parameters(estimator: Any) -> int:
+    """How many numbers the fitted model keeps to predict (``parameter_arrays``)."""
+    return sum(int(np.prod(array.shape)) for array in parameter_arrays(estimator))
+
+
+def fitted_dtype(estimator: Any) -> str:
+    """The float type of the numbers the fitted model keeps, so the one it computed with:
+    float64 for libsvm's SVC whatever it is given, float32 where a model keeps float32 data."""
+    return str(parameter_arrays(estimator)[0].dtype).removeprefix("torch.")

@@ -15,6 +15,7 @@ plots does not.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -161,6 +162,18 @@ def resolve(names: Iterable[str], network: str) -> list[ModelSpec]:
     if not specs:
         raise BenchError("no models to compare: name at least one")
     return specs
+
+
+def with_dtype(spec: ModelSpec, dtype: str) -> ModelSpec:
+    """``spec`` set to compute in ``dtype`` where its estimator has a ``dtype`` parameter (the
+    network, torch-mlp, jax-mlp). The others take the data's dtype as it comes (the MLP,
+    logistic regression, oneDAL's SVC) or convert it to float64 (libsvm's SVC); each record
+    says which (``FitRecord.dtype``). A model whose optional dependency is missing is left as
+    it is: it is skipped."""
+    if spec.unavailable() is not None or "dtype" not in spec.build(0).get_params():
+        return spec
+    params = tuple(pair for pair in spec.params if pair[0] != "dtype")
+    return dataclasses.replace(spec, params=(*params, ("dtype", dtype)))
 
 
 def seeds_for(spec: ModelSpec, seeds: Sequence[int]) -> list[int | None]:

@@ -65,6 +65,7 @@ class FitRecord:
     fit_wall_seconds: float | None = None  # the whole fit call
     predict_seconds: float | None = None  # predicting the test set
     n_parameters: int | None = None  # numbers the fitted model keeps to predict
+    dtype: str | None = None  # the float type of those numbers: what the model computed in
     fitted: dict[str, int] = field(default_factory=dict)  # iterations, support vectors
     confusion_matrix: list[list[int]] | None = None  # rows true class, columns predicted
     test_predictions: str | None = None  # each test image's predicted class (labels.py)

@@ -45,6 +45,7 @@ from backprop_bench.experiments.models import (
     mirror_of,
     resolve,
     seeds_for,
+    with_dtype,
 )
 from backprop_bench.experiments.records import (
     CRASHED,
@@ -206,16 +207,26 @@ def plan(
     seeds: Sequence[int] = DEFAULT_SEEDS,
     network: str = DEFAULT_NETWORK,
     standardise: bool = False,
+    dtype: str | None = None,
     data_dir: str | None = None,
     data_cache_dir: str | None = None,
 ) -> Plan:
-    """Check the request and list its fits; errors (``BenchError``) come before any work."""
+    """Check the request and list its fits; errors (``BenchError``) come before any work.
+
+    ``dtype`` (float64 or float32) is the shared preprocessing's output and what every model
+    that can is set to compute in (``models.with_dtype``); by default the preset's, float64.
+    """
     models = list(models)
     names = [model for model in models if isinstance(model, str)]
     resolved = iter(resolve(names, network) if names else ())
     specs = [next(resolved) if isinstance(model, str) else model for model in models]
     if not specs:
         raise BenchError("no models to compare: name at least one")
+    if dtype is not None:
+        from backprop_bench.data.preprocessing import Preprocessor
+
+        Preprocessor(dtype=dtype)._validate_params()  # the preprocessing's own check, now
+        specs = [with_dtype(spec, dtype) for spec in specs]
     if len({spec.name for spec in specs}) != len(specs):
         raise BenchError(f"models {[spec.name for spec in specs]} repeat a name")
     seeds = tuple(seeds)
@@ -231,7 +242,7 @@ def plan(
         n_train=n_train,
         n_test=_check_size("n_test", n_test, identity, dataset),
         n_features=identity.n_features,
-        dtype=mirror_of(network, n_train).dtype,
+        dtype=dtype or mirror_of(network, n_train).dtype,
         standardise=standardise,
         data_dir=data_dir,
         data_cache_dir=data_cache_dir,
@@ -537,6 +548,7 @@ def compare(
     jobs: int | None = None,
     network: str = DEFAULT_NETWORK,
     standardise: bool = False,
+    dtype: str | None = None,
     cache: FitCache | None = None,
     data_dir: str | None = None,
     data_cache_dir: str | None = None,
@@ -565,6 +577,7 @@ def compare(
         seeds=seeds,
         network=network,
         standardise=standardise,
+        dtype=dtype,
         data_dir=data_dir,
         data_cache_dir=data_cache_dir,
     )

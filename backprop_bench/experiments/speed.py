@@ -11,9 +11,10 @@ process.
    training-only time (the sum of the epochs' own seconds) is reported on a second row, the
    like-for-like one: the MLP evaluates nothing between epochs beyond its own running loss.
    Then the network's training-only time against the very same network written in JAX
-   (``jax-mlp``) and in PyTorch (``torch-mlp``), where their extras are installed (their own
-   epochs' seconds: JAX's first epoch includes compiling it); and the network in float32 (the
-   shared preprocessing's float32 arrays) against float64.
+   (``jax-mlp``) and in PyTorch (``torch-mlp``), where their extras are installed (the sum of
+   their own epochs' seconds, after a one-epoch warm-up fit in which JAX compiles its epoch, as
+   a user who trains more than once compiles once); and the network in float32 (the shared
+   preprocessing's float32 arrays) against float64.
 2. The rungs of the gradient (``nets.gradients.RUNGS``: loop, per_unit, per_sample,
    vectorised), each against the next, on the preset's network at batch 50: seconds per
    sample, timeit-style (``timeit.Timer.autorange`` chooses each loop count, then ``repeats``
@@ -143,7 +144,7 @@ def _fit_mlp(mlp: MLPClassifier, experiment: Experiment) -> float:
 
 def _fit_peer(peer: Any, experiment: Experiment) -> float:
     """Training seconds of a peer network (torch-mlp, jax-mlp): the sum of its epochs' own
-    seconds, as for the network (the first epoch of jax-mlp includes compiling it)."""
+    seconds, as for the network."""
     peer.fit(experiment.X_train, experiment.y_train)
     return sum(record["seconds"] for record in peer.history_)
 
@@ -193,6 +194,9 @@ def time_training(
         else make_baseline(name, _mirror(preset, epochs), seed)
         for name in peers
     }
+    for name, model in peer_models.items():  # warm up: JAX compiles its epoch here, once
+        if name != "mlp":
+            _fit_peer(clone(model).set_params(epochs=1), data)
     walls: list[float] = []
     times: dict[str, list[float]] = {name: [] for name in ["network", *peers, FLOAT32]}
     for repeat in range(repeats):

@@ -36,6 +36,7 @@ COMPARISON_COLUMNS = [
     "n_parameters",
     "peak_memory_mb",
     "engine",
+    "dtype",
     "note",
 ]
 CURVE_COLUMNS = [
@@ -51,6 +52,7 @@ CURVE_COLUMNS = [
 RUN_COLUMNS = [
     "model",
     "engine",
+    "dtype",
     "seed",
     "n_test",
     "status",
@@ -69,6 +71,7 @@ RUN_COLUMNS = [
 MARKDOWN_HEADERS = {
     "model": "model",
     "engine": "engine",
+    "dtype": "dtype",
     "status": "status",
     "n_seeds": "seeds",
     "test_accuracy_mean": "test acc. mean",
@@ -102,8 +105,9 @@ def _summarise(model: str, fits: pd.DataFrame) -> dict[str, Any]:
     done = fits[fits["status"] == "ok"]
     others = fits[fits["status"] != "ok"]
     row: dict[str, Any] = dict.fromkeys(COMPARISON_COLUMNS)
-    engines = fits["engine"].dropna().unique()
-    row.update(model=model, engine=", ".join(engines) or None, n_seeds=len(done), note="")
+    engines = ", ".join(fits["engine"].dropna().unique()) or None
+    dtypes = ", ".join(fits["dtype"].dropna().unique()) or None
+    row.update(model=model, engine=engines, dtype=dtypes, n_seeds=len(done), note="")
     if not others.empty:
         status, reason = others["status"].iloc[0], others["reason"].iloc[0]
         if done.empty:
@@ -188,7 +192,7 @@ def to_markdown(table: pd.DataFrame, header: str) -> str:
     shown.insert(shown.columns.get_loc("ci_low"), "ci", interval.where(interval != "-", ""))
     shown = shown.drop(columns=["ci_low", "ci_high"])
     shown = shown.fillna("").rename(columns=MARKDOWN_HEADERS)
-    for optional in ("note", "engine"):  # records made before engines were kept have none
+    for optional in ("note", "engine", "dtype"):  # older records have no engine or dtype
         if not shown[optional].astype(bool).any():
             shown = shown.drop(columns=optional)
     body = shown.to_markdown(index=False, disable_numparse=True, colalign=_alignment(shown))
@@ -196,7 +200,7 @@ def to_markdown(table: pd.DataFrame, header: str) -> str:
 
 
 def _alignment(shown: pd.DataFrame) -> list[str]:
-    text = {"model", "engine", "status", "note"}
+    text = {"model", "engine", "dtype", "status", "note"}
     return ["left" if column in text else "right" for column in shown.columns]
 
 

@@ -12,6 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
 import baselines
+from backprop_bench.experiments.fitting import fitted_dtype, n_parameters
 from baselines import BASELINES, Mirror, MissingDependency, fit_per_epoch, make_baseline, registry
 from baselines import mlp as mlp_module
 from nets.errors import DivergenceError
@@ -199,7 +200,7 @@ def test_torch_mlp_trains_and_records_epochs(digits):
     assert [r["epoch"] for r in model.history_] == list(range(1, 21))
     assert model.history_[-1]["test_accuracy"] == pytest.approx(model.score(X_test, y_test))
     assert model.score(X_test, y_test) > 0.8
-    assert model.n_parameters == 64 * 30 + 30 + 30 * 30 + 30 + 30 * 10 + 10
+    assert n_parameters(model) == 64 * 30 + 30 + 30 * 30 + 30 + 30 * 10 + 10
 
 
 def test_torch_available_reflects_the_environment():
@@ -276,7 +277,7 @@ def test_jax_mlp_trains_the_very_network_nets_trains(digits, reduction, learning
     for record, ours in zip(history, model.history_, strict=True):
         assert ours["test_accuracy"] == record.test_accuracy
         assert ours["train_cost"] == pytest.approx(record.train_cost, rel=1e-9)
-    assert model.n_parameters == 64 * 30 + 30 + 30 * 30 + 30 + 30 * 10 + 10
+    assert n_parameters(model) == 64 * 30 + 30 + 30 * 30 + 30 + 30 * 10 + 10
 
 
 def test_jax_mlp_trains_in_float32(digits):
@@ -284,6 +285,7 @@ def test_jax_mlp_trains_in_float32(digits):
     X, y, X_test, y_test = digits
     model = make_baseline("jax-mlp", Mirror(epochs=20, dtype="float32"), 0).fit(X, y)
     assert all(W.dtype == np.float32 for pair in model.params_ for W in pair)
+    assert fitted_dtype(model) == "float32"
     assert model.predict_proba(X_test).dtype == np.float32
     float64 = make_baseline("jax-mlp", Mirror(epochs=20), 0).fit(X, y)
     assert model.score(X_test, y_test) > 0.8

@@ -328,3 +328,27 @@ def test_progress_counts_each_plan_of_a_command_afresh():
     progress.close()
     done = [line for line in stream.getvalue().splitlines() if "done" in line]
     assert [line.split(": ")[1] for line in done] == ["fit 1/1 done", "fit 1/1 done"]
+
+
+def test_float32_goes_through_the_preprocessing_to_every_model_that_can(tmp_path, cache):
+    models = ["mnist-000", "svc-000", "mlp", "linear"]
+    result = small_compare(models, tmp_path / "out", cache, seeds=(0,), dtype="float32")
+    records = by_model(result.records)
+    for record in records.values():
+        assert record.status == "ok", record.reason
+        assert record.preprocessing == "flatten -> float32 -> /16"
+    assert records[("mnist-000", 0)].hyperparameters["dtype"] == "float32"
+    computed = {model: record.dtype for (model, _), record in records.items()}
+    # libsvm converts to float64, and the record says so
+    assert computed == {"mnist-000": "float32", "svc-000": "float64", "mlp": "float32",
+                        "linear": "float32"}  # fmt: skip
+    float64 = by_model(small_compare(models, tmp_path / "f64", cache, seeds=(0,)).records)
+    assert {record.dtype for record in float64.values()} == {"float64"}
+    assert {r.key for r in float64.values()}.isdisjoint(r.key for r in records.values())
+    table = (tmp_path / "out" / "comparison.md").read_text()
+    assert "| dtype" in table and "float32" in table
+
+
+def test_an_unknown_dtype_is_refused_before_any_work(cache):
+    with pytest.raises(BenchError, match=r"dtype='float16' is not allowed"):
+        runner.plan("digits", ["mnist-000"], dtype="float16")
