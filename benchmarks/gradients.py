@@ -180,13 +180,33 @@ def torch_gradient(network, X, Y):
     return Gradient([W.grad.numpy().T for W in weights], [b.grad.numpy()[:, None] for b in biases])
 
 
+def jax_gradient(network, X, Y):
+    """The same gradient by ``jax.grad`` of ``baselines.jax_mlp.summed_cost`` (jax-mlp's own
+    cost), on the network's own weights."""
+    import jax
+
+    from baselines.jax_mlp import parameters_of, summed_cost
+
+    options = {
+        "hidden_activation": network.hidden_activation,
+        "output_activation": network.output_activation,
+        "cost": network.cost_name,
+    }
+    grads = jax.grad(summed_cost)(parameters_of(network), X, Y, **options)
+    return Gradient([np.asarray(W).T for W, _ in grads], [np.asarray(b)[:, None] for _, b in grads])
+
+
+#: The autograd twins, by ``Agreement``'s parameter: (the module they need, the gradient).
+TWINS = {"torch": ("torch", torch_gradient), "jax": ("jax", jax_gradient)}
+
+
 def _batch_for(routine: str, width: int) -> int:
     """AGREEMENT_BATCH, or 1 where the suite's budget does not allow that batch."""
     return 1 if over_budget(routine, AGREEMENT_BATCH, sizes_for(width)) else AGREEMENT_BATCH
 
 
 AGAINST = {"backprop": ("loop", "per_unit", "per_sample"), "numerical": ("numerical",)}
-"""What ``Agreement`` compares with the vectorised routine, by parameter (torch: its twin)."""
+"""What ``Agreement`` compares with the vectorised routine, by parameter (torch, jax: TWINS)."""
 
 
 class Agreement(Benchmark):
@@ -197,12 +217,12 @@ class Agreement(Benchmark):
     is compared with the vectorised one (batch 10, or 1 where the suite's budget allows only
     that): ``backprop`` takes the worst of loop, per_unit and per_sample (they compute the same
     sums in other orders: about 1e-16 to 1e-15); ``numerical`` the central differences
-    (truncation error, about 1e-8 to 1e-6); ``torch`` PyTorch's autograd on the same weights
-    (skipped where PyTorch is not installed). The tracked value is the largest relative
-    difference rounded up to a power of ten (``power_of_ten_bound``).
+    (truncation error, about 1e-8 to 1e-6); ``torch`` PyTorch's autograd and ``jax`` JAX's on
+    the same weights (each skipped where its library is not installed). The tracked value is
+    the largest relative difference rounded up to a power of ten (``power_of_ten_bound``).
     """
 
-    params = (("backprop", "numerical", "torch"),)
+    params = (("backprop", "numerical", "torch", "jax"),)
     param_names = ("against",)
     processes = 1  # deterministic: one round says it all
 
@@ -212,17 +232,17 @@ class Agreement(Benchmark):
 
     def setup(self, data, against):
         limit_blas()
-        if against == "torch" and importlib.util.find_spec("torch") is None:
-            raise NotImplementedError("PyTorch is not installed in this environment")
+        if against in TWINS and importlib.util.find_spec(TWINS[against][0]) is None:
+            raise NotImplementedError(f"{TWINS[against][0]} is not installed in this environment")
 
     def track_agreement(self, data, against):
         worst = 0.0
         for width in WIDTHS:
             network = _network(width)
-            for routine in AGAINST.get(against, ("torch",)):
-                if routine == "torch":
+            for routine in AGAINST.get(against, (against,)):
+                if routine in TWINS:
                     X, Y = _batch(data, AGREEMENT_BATCH, network.dtype)
-                    got = torch_gradient(network, X, Y)
+                    got = TWINS[routine][1](network, X, Y)
                 elif over_budget(routine, 1, sizes_for(width)):
                     continue
                 else:

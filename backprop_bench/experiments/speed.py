@@ -403,13 +403,16 @@ def summary_markdown(comparisons: list[SideBySide], header: Header) -> str:
             f"{only.b_seconds:.1f} s, training only); {_ratio(evaluated, 2)} counting the "
             "evaluation on the training and test sets it runs after every epoch."
         )
-    for name, library in (("jax-mlp", "JAX"), ("torch-mlp", "PyTorch")):
+    for name, library, how in (
+        ("jax-mlp", "JAX", "the same initial weights, batches and steps"),
+        ("torch-mlp", "PyTorch", "the same settings, PyTorch's own random numbers"),
+    ):
         if name in by_topic:
             peer = by_topic[name]
             lines.append(
-                f"- **The network against itself in {library}** (`{name}`, the same weights, "
-                f"batches and steps): the network took {_ratio(peer, 2)} of {library}'s time "
-                f"({peer.a_seconds:.1f} s against {peer.b_seconds:.1f} s, training only)."
+                f"- **The network against itself in {library}** (`{name}`, {how}): the network "
+                f"took {_ratio(peer, 2)} of {library}'s time ({peer.a_seconds:.1f} s against "
+                f"{peer.b_seconds:.1f} s, training only)."
             )
     if FLOAT32 in by_topic:
         single = by_topic[FLOAT32]

@@ -130,8 +130,9 @@ def test_agreement_sees_a_broken_routine(blas_restored):
     assert gradients.relative_difference(broken, want) == pytest.approx(0.5)
 
 
-def test_the_torch_twin_computes_the_same_gradient():
-    pytest.importorskip("torch", reason="PyTorch is an optional extra")
+@pytest.mark.parametrize("twin", sorted(gradients.TWINS))
+def test_the_autograd_twins_compute_the_same_gradient(twin):
+    pytest.importorskip(twin, reason=f"{twin} is an optional extra")
     rng = np.random.default_rng(2)
     for settings in (
         {"output_activation": "sigmoid", "cost": "quadratic"},
@@ -140,8 +141,8 @@ def test_the_torch_twin_computes_the_same_gradient():
         network = Network([12, 7, 5, 4], hidden_activation="tanh", seed=3, **settings)
         X = rng.random((6, 12))
         Y = np.eye(4)[rng.integers(0, 4, 6)]
-        twin = gradients.torch_gradient(network, X, Y)
-        assert gradients.relative_difference(twin, GRADIENTS["vectorised"](network, X, Y)) < 1e-10
+        got = gradients.TWINS[twin][1](network, X, Y)
+        assert gradients.relative_difference(got, GRADIENTS["vectorised"](network, X, Y)) < 1e-10
 
 
 def test_rung_speedups_are_the_speed_commands_measurement(monkeypatch, blas_restored):
