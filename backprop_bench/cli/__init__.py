@@ -1,5 +1,5 @@
 """The ``backprop-bench`` command line: one module per command (``fetch``, ``train``,
-``speed``, ``compare`` with ``reproduce``, ``anchors``, ``report``, ``noise-floor``,
+``speed``, ``compare`` with ``reproduce``, ``sweep``, ``anchors``, ``report``, ``noise-floor``,
 ``regressions``, ``asv-site``), each with an ``add(subparsers)`` that
 declares its arguments and sets ``func``. Library code never prints; printing and progress bars
 happen here. Errors that are the user's to fix (``BenchError``, ``nets.errors.NetsError``)
@@ -21,6 +21,7 @@ from backprop_bench.cli import (
     regressions,
     report,
     speed,
+    sweep,
     train,
 )
 from backprop_bench.errors import BenchError
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         train,
         speed,
         compare,
+        sweep,
         anchors,
         report,
         noise_floor,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from backprop_bench.cli.options import add_pairs, add_readme
+from backprop_bench.cli.options import add_cluster, add_pairs, add_readme
 
 REPRODUCE_MODELS = ("mnist-000", "svc-000", "svc", "mlp", "linear")
 
@@ -73,6 +73,7 @@ def _add_run_options(parser: argparse.ArgumentParser, out_help: str) -> None:
     parser.add_argument("--data-dir", metavar="DIR", help="folder holding the dataset's IDX files")
     add_readme(parser, "results block")
     add_pairs(parser)
+    add_cluster(parser)
 
 
 def add(subparsers: argparse._SubParsersAction) -> None:
@@ -171,17 +172,43 @@ def _dtype_suffix(dtype: str | None) -> str:
 
 
 def _run_comparison(args: argparse.Namespace, **settings) -> int:
-    import signal
     from pathlib import Path
 
-    from backprop_bench.cli.progress import FitProgress
-    from backprop_bench.data import datasets
     from backprop_bench.experiments import runner
     from backprop_bench.reports import publish
 
     out = Path(settings.pop("out"))
     settings["models"] = with_svm_engine(settings["models"], args.svm_engine)
     committed = _committed(out)
+
+    def run(**how) -> object:
+        return runner.compare(**settings, dtype=args.dtype, out_dir=out, **how)
+
+    comparison = execute(args, run)
+    lines = _reproduction_lines(committed, comparison)
+    if lines:
+        comparison.this_run["reproduction"] = lines
+    paths = publish.write_results(out, comparison, args.pairs)
+    print((out / "comparison.md").read_text(encoding="utf-8"))
+    report_run(comparison, paths, out)
+    for line in lines:
+        print(line)
+    return finish(args, comparison, out, lambda readme: publish.update_readme(readme, out))
+
+
+def execute(args: argparse.Namespace, run) -> object:
+    """Call ``run(**how)`` with the options every fitting command shares (jobs, data folder,
+    progress, the command line, a Dask client where asked for) and stop it on SIGTERM as on
+    Ctrl-C; the cluster options are checked before any work."""
+    import signal
+    from contextlib import nullcontext
+
+    from backprop_bench.cli.progress import FitProgress
+    from backprop_bench.data import datasets
+    from backprop_bench.experiments import cluster
+
+    scheduler, local = getattr(args, "scheduler", None), getattr(args, "cluster", None)
+    cluster.check_options(scheduler, local)
     progress = FitProgress()
 
     def fetch(name: str) -> None:
@@ -191,25 +218,30 @@ def _run_comparison(args: argparse.Namespace, **settings) -> int:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, stop)
+    connection = (
+        nullcontext(None)
+        if scheduler is None and local is None
+        else cluster.connect(scheduler, local)
+    )
     try:
-        comparison = runner.compare(
-            **settings,
-            jobs=args.jobs,
-            dtype=args.dtype,
-            data_dir=args.data_dir,
-            on_event=progress,
-            command="backprop-bench " + " ".join(sys.argv[1:]),
-            fetch=fetch,
-            out_dir=out,
-        )
+        with connection as client:
+            return run(
+                jobs=args.jobs,
+                data_dir=args.data_dir,
+                on_event=progress,
+                command="backprop-bench " + " ".join(sys.argv[1:]),
+                fetch=fetch,
+                client=client,
+            )
     finally:
         signal.signal(signal.SIGTERM, previous)
         progress.close()
-    lines = _reproduction_lines(committed, comparison)
-    if lines:
-        comparison.this_run["reproduction"] = lines
-    paths = publish.write_results(out, comparison, args.pairs)
-    print((out / "comparison.md").read_text(encoding="utf-8"))
+
+
+def report_run(comparison, paths: list, out) -> None:
+    """How many fits ran, were cached or skipped, the wall time, and where the files went."""
+    from backprop_bench.experiments import runner
+
     run = comparison.this_run
     print(
         f"{run['fitted']} fits run, {run['cached']} taken from the cache "
@@ -217,11 +249,16 @@ def _run_comparison(args: argparse.Namespace, **settings) -> int:
         f"wall time {run['wall_seconds']:.1f} s"
     )
     print(f"wrote {len(paths)} files to {out}/")
-    for line in lines:
-        print(line)
+
+
+def finish(args: argparse.Namespace, comparison, out, update_readme) -> int:
+    """Refresh the README's block (``update_readme(path)``) unless a fit crashed; list the
+    crashed fits on stderr; the exit status (1 if any crashed)."""
+    from pathlib import Path
+
     crashed = comparison.crashed
     readme = Path(args.readme)
-    if not crashed and readme.is_file() and publish.update_readme(readme, out):
+    if not crashed and readme.is_file() and update_readme(readme):
         print(f"updated the generated results block in {readme}")
     for record in crashed:
         seed = "" if record.seed is None else f" seed {record.seed}"

@@ -38,3 +38,20 @@ def add_pairs(parser: argparse.ArgumentParser) -> None:
         help="pairs of models to test against each other too (the network is always tested "
         "against every model); kept with the results folder",
     )
+
+
+def add_cluster(parser: argparse.ArgumentParser) -> None:
+    """``--scheduler ADDRESS`` / ``--cluster local:N``: run the fits on a Dask cluster."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the fits on the Dask cluster whose scheduler is at ADDRESS "
+        "(tcp://host:8786); needs the [dask] extra",
+    )
+    group.add_argument(
+        "--cluster",
+        metavar="local:N",
+        help="run the fits on a Dask LocalCluster of N worker processes started for this run; "
+        "needs the [dask] extra",
+    )

@@ -44,6 +44,7 @@ class FitProgress:
         self.stream = stream or sys.stderr
         self.enabled = self.stream.isatty() if enabled is None else enabled  # bars, or lines
         self.heartbeat = heartbeat
+        self.sizes = 1  # training-set sizes in the plan: a sweep names each fit's
         self.running: dict[str, float] = {}  # key -> when it started (lines only)
         self.last_line = time.monotonic()
         self.stopped = threading.Event()
@@ -66,13 +67,19 @@ class FitProgress:
 
     def _label(self, task: Any) -> str:
         seed = "" if task.seed is None else f" seed {task.seed}"
-        return f"{task.spec.name}{seed}"
+        size = f" n_train {task.data.n_train:,}" if self.sizes > 1 else ""
+        return f"{task.spec.name}{size}{seed}"
 
     def _line(self, text: str) -> None:
         print(f"backprop-bench: {text}", file=self.stream, flush=True)
         self.last_line = time.monotonic()
 
+    def _sizes(self, tasks: Any) -> None:
+        """How many training-set sizes the plan holds (a sweep's labels then name each)."""
+        self.sizes = len({(task.data.dataset, task.data.n_train) for task in tasks})
+
     def _line_plan(self, event: dict[str, Any]) -> None:
+        self._sizes(event["tasks"])
         for task in event["tasks"]:
             self.labels[task.key] = self._label(task)
         todo = event["todo"]
@@ -120,6 +127,7 @@ class FitProgress:
                 self._line(f"running: {running}; {self.finished}/{self.planned} fits done")
 
     def _plan(self, event: dict[str, Any]) -> None:
+        self._sizes(event["tasks"])
         for task in event["tasks"]:
             self.labels[task.key] = self._label(task)
         if self.total is not None:  # a command may run several plans

@@ -72,6 +72,13 @@ def xla_threads() -> str:
     return "XLA threads as it chooses (all cores)"
 
 
+def host_line() -> str:
+    """This machine's name and the cores this process may use, for a fit's record."""
+    import socket
+
+    return f"{socket.gethostname()} ({usable_cores()} cores)"
+
+
 def usable_cores() -> int:
     """Cores this process may run on (the affinity mask where the OS has one)."""
     try:

@@ -75,6 +75,7 @@ class FitRecord:
     data_rss_mb: float | None = None  # resident memory with the data loaded, before the fit
     peak_rss_mb: float | None = None  # the worker's peak resident memory
     blas_threads: int | None = None
+    ran_on: str | None = None  # where: the host and its cores, and the Dask worker if one
     session: str | None = None  # the run that fitted it (its environment is cached under it)
     fitted_at: str | None = None
 

@@ -296,7 +296,7 @@ def _one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
-def _record(task: FitTask, status: str, reason: str | None = None, **measured: Any) -> FitRecord:
+def record_of(task: FitTask, status: str, reason: str | None = None, **measured: Any) -> FitRecord:
     """The record of ``task`` ending with ``status``."""
     return FitRecord(
         key=task.key,
@@ -349,13 +349,13 @@ def execute(task: FitTask, on_epoch: Callable[[int, int], None] | None = None) -
         }
         measured = fit_one(task.spec, experiment, task.seed, on_epoch=on_epoch)
     except DivergenceError as error:  # a result: this model, these settings, this seed diverge
-        return _record(task, DIVERGED, _one_line(error), **data)
+        return record_of(task, DIVERGED, _one_line(error), **data)
     except Exception as error:  # a bug or a broken environment: not a result, never cached
-        return _record(task, CRASHED, _one_line(error), **data)
-    return _record(task, OK, **data, **measured)
+        return record_of(task, CRASHED, _one_line(error), **data)
+    return record_of(task, OK, **data, **measured)
 
 
-def _limit_onedal(threads: int) -> None:
+def limit_onedal(threads: int) -> None:
     """Cap oneDAL's own (TBB) threads, which threadpoolctl does not see, where it is installed:
     a oneDAL fit then uses the same cores as any other fit of the run."""
     import importlib.util
@@ -374,7 +374,7 @@ def _worker(task: FitTask, blas_threads: int, events: Any) -> None:
     import sklearn.svm  # noqa: F401
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    _limit_onedal(blas_threads)
+    limit_onedal(blas_threads)
 
     with threadpool_limits(limits=blas_threads):
         events.send({"event": "start", "key": task.key, "pid": os.getpid()})
@@ -385,6 +385,7 @@ def _worker(task: FitTask, blas_threads: int, events: Any) -> None:
         record = execute(task, on_epoch)
         record.peak_rss_mb = _peak_rss_mb()
         record.blas_threads = max((i["num_threads"] for i in threadpool_info()), default=None)
+        record.ran_on = f"local process on {environment.host_line()}"
     events.send({"event": "record", "key": task.key, "record": record.to_dict()})
 
 
@@ -407,33 +408,41 @@ def run(
     isolate: bool = True,
     on_event: Callable[[Event], None] | None = None,
     command: str | None = None,
+    client: Any = None,
 ) -> RunSummary:
     """Run ``plan``'s fits that are not cached; return every record in plan order.
 
     ``jobs``: worker processes (default: one per core). ``isolate=False`` fits in this process,
-    one after the other (for tests; peak memory is then not measured). ``on_event(event)``
+    one after the other (for tests; peak memory is then not measured). ``client``: a Dask
+    client whose cluster runs the fits instead (``cluster.run_on_cluster``). ``on_event(event)``
     receives progress events: ``plan``, ``start``, ``epoch``, ``done``.
     """
-    jobs = check_jobs(jobs)
+    jobs = len(client.scheduler_info()["workers"]) if client is not None else check_jobs(jobs)
     cache = cache or FitCache(runs_cache_dir())
     emit = on_event or (lambda event: None)
     found = {task.key: cache.get(task.key) for task in plan.tasks}
     for task in plan.tasks:
         reason = task.spec.unavailable()
         if found[task.key] is None and reason is not None:
-            found[task.key] = _record(task, SKIPPED, f"{task.spec.name} {reason}")
+            found[task.key] = record_of(task, SKIPPED, f"{task.spec.name} {reason}")
     todo = sorted((t for t in plan.tasks if found[t.key] is None), key=lambda t: -t.cost)
     skipped = sum(1 for record in found.values() if record and record.status == SKIPPED)
     summary = RunSummary(records=[], cached=len(plan.tasks) - len(todo) - skipped, skipped=skipped)
-    jobs = jobs if isolate else 1
+    jobs = jobs if isolate or client is not None else 1
     emit(
         {"event": "plan", "tasks": plan.tasks, "todo": todo, "cached": summary.cached, "jobs": jobs}
     )
     if todo:
         session = _new_session(jobs, command, len(todo))
+        if client is not None:
+            from backprop_bench.experiments import cluster
+
+            session["cluster"] = client.scheduler.address
+            results = cluster.run_on_cluster(client, todo, emit)
+        else:
+            results = _run_isolated(todo, jobs, emit) if isolate else _run_inline(todo, emit)
         cache.put_session(session)
         start = time.perf_counter()
-        results = _run_isolated(todo, jobs, emit) if isolate else _run_inline(todo, emit)
         interrupted = True
         try:
             for task, record in results:
@@ -521,7 +530,7 @@ def _run_isolated(todo: list[FitTask], jobs: int, emit: Callable[[Event], None])
                     process = running[key][1]
                     process.join()
                     reason = f"worker process died (exit code {process.exitcode})"
-                    yield finish(key, _record(task, CRASHED, reason))
+                    yield finish(key, record_of(task, CRASHED, reason))
                     continue
                 if event["event"] == "record":
                     yield finish(key, FitRecord.from_dict(event["record"]))
@@ -557,6 +566,7 @@ def compare(
     command: str | None = None,
     fetch: Callable[[str], Any] | None = None,
     out_dir: str | os.PathLike | None = None,
+    client: Any = None,
 ) -> Comparison:
     """Plan and run a comparison (finished fits from the cache); ``reports.publish`` writes it.
 
@@ -568,7 +578,6 @@ def compare(
     workers never download concurrently.
     """
     start = time.perf_counter()
-    jobs = check_jobs(jobs)
     the_plan = plan(
         dataset,
         models,
@@ -581,25 +590,72 @@ def compare(
         data_dir=data_dir,
         data_cache_dir=data_cache_dir,
     )
+    return run_plans(
+        [the_plan],
+        start=start,
+        jobs=jobs,
+        cache=cache,
+        isolate=isolate,
+        on_event=on_event,
+        command=command,
+        fetch=fetch,
+        out_dir=out_dir,
+        client=client,
+    )
+
+
+def run_plans(
+    plans: Sequence[Plan],
+    *,
+    start: float | None = None,
+    jobs: int | None = None,
+    cache: FitCache | None = None,
+    isolate: bool = True,
+    on_event: Callable[[Event], None] | None = None,
+    command: str | None = None,
+    fetch: Callable[[str], Any] | None = None,
+    out_dir: str | os.PathLike | None = None,
+    client: Any = None,
+) -> Comparison:
+    """Run checked ``plans`` as one (one pool, longest fit first; a sweep's plans are one per
+    dataset and training-set size): check ``out_dir``, fetch each dataset once where a fit
+    needs it, run, and return every record with the run's account. Test labels are kept when
+    there is one plan (a comparison: its verdicts pair the fits image by image)."""
+    start = time.perf_counter() if start is None else start
+    jobs = check_jobs(jobs)
     if out_dir is not None:
         check_output_folder(out_dir)
     cache = cache or FitCache(runs_cache_dir())
-    if any(cache.get(task.key) is None for task in the_plan.tasks):
-        _ensure_data(the_plan.data, fetch)
+    fetched: set[str] = set()
+    for part in plans if client is None else ():  # a cluster's workers fetch for themselves
+        missing = any(cache.get(task.key) is None for task in part.tasks)
+        if missing and part.data.dataset not in fetched:
+            _ensure_data(part.data, fetch)
+            fetched.add(part.data.dataset)
+    whole = plans[0]
+    if len(plans) > 1:
+        specs = tuple(dict.fromkeys(spec for part in plans for spec in part.specs))
+        whole = replace(whole, specs=specs, tasks=tuple(t for part in plans for t in part.tasks))
     summary = run(
-        the_plan, jobs=jobs, cache=cache, isolate=isolate, on_event=on_event, command=command
+        whole,
+        jobs=jobs,
+        cache=cache,
+        isolate=isolate,
+        on_event=on_event,
+        command=command,
+        client=client,
     )
     this_run = {
         "date": environment.now(),
         "command": command,
         "wall_seconds": time.perf_counter() - start,
-        "fits": len(the_plan.tasks),
+        "fits": len(whole.tasks),
         "fitted": summary.fitted,
         "cached": summary.cached,
         "skipped": summary.skipped,
         "session": summary.session["id"] if summary.session else None,
     }
-    labels = encode_labels(true_test_labels(the_plan.data))
+    labels = encode_labels(true_test_labels(whole.data)) if len(plans) == 1 else None
     return Comparison(summary.records, this_run, _sessions(summary.records, cache), labels)
 
 

@@ -40,16 +40,22 @@ def write_results(
 ) -> list[Path]:
     """Write a comparison's records and environment into ``out_dir``, then render its tables
     and plots; ``pairs`` of model names get verdicts beside the network's."""
+    paths = write_records(out_dir, comparison)
+    if pairs:
+        name_pairs(out_dir, pairs)
+    return paths + render(out_dir)
+
+
+def write_records(out_dir: Path, comparison: Comparison) -> list[Path]:
+    """``runs.jsonl``, ``environment.json`` and the test labels of a run, into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [
         write_jsonl(out_dir / RUNS, [record.to_dict() for record in comparison.records]),
         write_environment(out_dir, this_run=comparison.this_run, sessions=comparison.sessions),
     ]
-    if pairs:
-        name_pairs(out_dir, pairs)
     if comparison.test_labels is not None:
         paths.append(atomic_write_text(out_dir / TEST_LABELS, comparison.test_labels + "\n"))
-    return paths + render(out_dir)
+    return paths
 
 
 def folder_verdicts(out_dir: Path, records: Sequence[FitRecord]) -> list[verdicts.PairVerdict]:
@@ -114,10 +120,10 @@ def render(out_dir: Path) -> list[Path]:
     table = tables.comparison(records)
     header = tables.header(records, sessions)
     written = [
-        _write_csv(table, out_dir / "comparison.csv"),
+        write_csv(table, out_dir / "comparison.csv"),
         atomic_write_text(out_dir / "comparison.md", tables.to_markdown(table, header)),
-        _write_csv(tables.runs(records), out_dir / "runs.csv"),
-        _write_csv(tables.learning_curves(records), out_dir / "learning_curves.csv"),
+        write_csv(tables.runs(records), out_dir / "runs.csv"),
+        write_csv(tables.learning_curves(records), out_dir / "learning_curves.csv"),
     ]
     size = f"{records[0].n_train:,} / {records[0].n_test:,}"
     plots.learning_curves(
@@ -136,7 +142,7 @@ def render(out_dir: Path) -> list[Path]:
     found = folder_verdicts(out_dir, records)
     if (out_dir / TEST_LABELS).is_file():
         written += [
-            _write_csv(verdicts.verdicts_table(found), out_dir / "verdicts.csv"),
+            write_csv(verdicts.verdicts_table(found), out_dir / "verdicts.csv"),
             atomic_write_text(out_dir / "verdicts.md", verdicts.verdicts_markdown(found)),
         ]
     summary = summary_markdown(
@@ -164,7 +170,8 @@ def read_results(out_dir: Path) -> tuple[list[FitRecord], list[dict[str, Any]]]:
     return records, sessions
 
 
-def _write_csv(frame, path: Path) -> Path:
+def write_csv(frame, path: Path) -> Path:
+    """``frame`` as CSV at ``path``, atomically, numbers to six significant figures."""
     return atomic_write_text(path, frame.to_csv(index=False, float_format="%.6g"))
 
 

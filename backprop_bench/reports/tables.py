@@ -224,11 +224,13 @@ def header(records: Sequence[FitRecord], sessions: Sequence[Mapping[str, Any]]) 
         "process's maximum resident memory, data and libraries included."
     )
     if sessions:
-        text += " " + _machine(sessions)
+        text += " " + machine_text(sessions)
     return text
 
 
-def _machine(sessions: Sequence[Mapping[str, Any]]) -> str:
+def machine_text(sessions: Sequence[Mapping[str, Any]]) -> str:
+    """The machine, BLAS, parallelism and code of the latest session, and the wall time of
+    all of them, in two sentences."""
     env = sessions[-1]["environment"]
     blas = blas_line(env["blas"], threads=False)
     commit = env["git"]["commit"]

@@ -257,8 +257,9 @@ def test_off_a_terminal_progress_is_a_line_per_finished_fit(tmp_path, cache):
 
 def test_off_a_terminal_a_line_says_what_is_running_when_nothing_else_was_said():
     task = types.SimpleNamespace(
-        key="k", seed=None, cost=700.0, spec=types.SimpleNamespace(name="svc")
-    )
+        key="k", seed=None, cost=700.0, spec=types.SimpleNamespace(name="svc"),
+        data=types.SimpleNamespace(dataset="mnist", n_train=60000),
+    )  # fmt: skip
     stream = io.StringIO()
     progress = FitProgress(stream, heartbeat=0.2)
     progress({"event": "plan", "tasks": [task], "todo": [task], "cached": 0, "jobs": 2})
@@ -314,8 +315,9 @@ def test_a_worker_killed_mid_fit_is_a_crashed_record_and_the_others_are_kept(tmp
 def test_progress_counts_each_plan_of_a_command_afresh():
     def task(key, name):
         return types.SimpleNamespace(
-            key=key, seed=None, cost=1.0, spec=types.SimpleNamespace(name=name)
-        )
+            key=key, seed=None, cost=1.0, spec=types.SimpleNamespace(name=name),
+            data=types.SimpleNamespace(dataset="digits", n_train=100),
+        )  # fmt: skip
 
     stream = io.StringIO()
     progress = FitProgress(stream, heartbeat=60)

@@ -1,0 +1,53 @@
+"""`backprop-bench sweep FILE.toml`: many configurations, one plan, a tidy table and plots."""
+
+from __future__ import annotations
+
+import argparse
+
+from backprop_bench.cli.options import add_cluster, add_readme
+
+
+def add(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "sweep",
+        help="fit every configuration a TOML file declares; a tidy table and plots per axis",
+        description="Read a sweep file (datasets, training-set sizes, seeds, models, a grid of "
+        "parameters per model; see sweeps/scaling.toml), check all of it, then fit every "
+        "configuration through the same planning, shared preprocessing, fit cache and records "
+        "as `compare` (finished fits are cached: an interrupted sweep resumes). Writes "
+        "sweep.csv (one row per fit), plots against each swept axis, fitted exponents of time "
+        "against n_train, and a summary.",
+    )
+    parser.add_argument("file", metavar="FILE.toml", help="the sweep file")
+    parser.add_argument(
+        "--jobs", type=int, help="fits run in parallel processes (default: one per core)"
+    )
+    parser.add_argument(
+        "--out", metavar="DIR", help="results folder (default: the file's `out`, else "
+        "results/FILE-NAME)"
+    )  # fmt: skip
+    parser.add_argument("--data-dir", metavar="DIR", help="folder holding the dataset's IDX files")
+    add_readme(parser, "block for the results folder")
+    add_cluster(parser)
+    parser.set_defaults(func=run_sweep)
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from backprop_bench.cli.compare import execute, finish, report_run
+    from backprop_bench.experiments import runner, sweeps
+    from backprop_bench.reports import sweeps as sweep_report
+
+    sweep = sweeps.load(args.file)
+    out = Path(args.out or sweep.out)
+    plans = sweeps.plans(sweep, data_dir=args.data_dir)
+
+    def run(*, data_dir, **how) -> object:
+        return runner.run_plans(plans, out_dir=out, **how)
+
+    comparison = execute(args, run)
+    paths = sweep_report.write_sweep(out, sweep.describe(), comparison)
+    print((out / "summary.md").read_text(encoding="utf-8"))
+    report_run(comparison, paths, out)
+    return finish(args, comparison, out, lambda readme: sweep_report.update_readme(readme, out))

@@ -1,0 +1,153 @@
+"""Fits on a Dask cluster: an existing one (``--scheduler ADDRESS``) or a ``LocalCluster``
+started for the run (``--cluster local:N``). Needs the optional ``[dask]`` extra
+(``distributed``).
+
+What changes against the local process pool, and what does not:
+
+- Each fit is one Dask task, ``fit_on_worker``: the worker caps BLAS and XLA threads (its
+  host's cores shared among the workers on that host), loads and verifies the data itself
+  through ``backprop_bench.data.datasets`` (its own cache or download: the client's folders and
+  files are never used) and runs the fit exactly as a local worker does (``runner.execute``).
+- Only the record comes back. The client caches it and publishes the results: workers never
+  write the user's results folder.
+- A worker lost mid-fit: the scheduler runs the fit again on another worker (Dask's
+  ``allowed-failures``, 3 by default); when it has lost too many, the fit is a ``crashed``
+  record naming the reason, and every other fit goes on and is kept.
+- Ctrl-C (or SIGTERM) cancels the fits still pending on the cluster; the finished ones are
+  already cached.
+- Every record says where it ran (``ran_on``: the worker, its host and cores) and with how
+  many BLAS threads. Fits share the worker's process, so the process's peak memory is not
+  one fit's: ``peak_rss_mb`` stays empty, and the record's warnings say why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any
+
+from backprop_bench.errors import BenchError
+
+EXTRA = 'pip install "backprop-bench[dask]"'
+LOCAL = re.compile(r"local:(\d+)")
+CONNECT_TIMEOUT = "20s"
+NO_PEAK_MEMORY = (
+    "peak memory not measured: on a Dask worker fits share the worker's process, whose peak "
+    "is not one fit's"
+)
+
+
+def dask_available() -> bool:
+    """Whether ``distributed`` can be imported."""
+    return importlib.util.find_spec("distributed") is not None
+
+
+def check_options(scheduler: str | None, cluster: str | None) -> int | None:
+    """Check ``--scheduler``/``--cluster`` before any work; the worker count of ``local:N``."""
+    if scheduler is None and cluster is None:
+        return None
+    option = "--scheduler" if scheduler is not None else "--cluster"
+    if scheduler is not None and cluster is not None:
+        raise BenchError("give --scheduler ADDRESS or --cluster local:N, not both")
+    if not dask_available():
+        raise BenchError(f"{option} needs Dask's distributed package: {EXTRA}")
+    if cluster is None:
+        return None
+    match = LOCAL.fullmatch(cluster.strip())
+    if match is None or int(match.group(1)) < 1:
+        raise BenchError(f"--cluster {cluster!r}: use local:N with N >= 1 worker processes")
+    return int(match.group(1))
+
+
+@contextlib.contextmanager
+def connect(scheduler: str | None, cluster: str | None) -> Iterator[Any]:
+    """A ``distributed.Client`` of the scheduler at ``scheduler``, or of a new LocalCluster of
+    N single-threaded worker processes for ``cluster="local:N"``; closed on leaving."""
+    workers = check_options(scheduler, cluster)
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError) as error:
+            raise BenchError(f"--scheduler {scheduler}: cannot connect ({error})") from None
+        with client:
+            yield client
+        return
+    with (
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        ) as local,
+        Client(local) as client,
+    ):
+        yield client
+
+
+def fit_on_worker(task: Any, workers_on_host: dict[str, int]) -> dict[str, Any]:
+    """Run one fit on this Dask worker (see the module docstring); its record as a dict."""
+    from distributed import get_worker
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from backprop_bench.experiments import environment, runner
+
+    worker = get_worker()
+    cores = environment.usable_cores()
+    threads = max(1, cores // max(1, workers_on_host.get(_host(worker.address), 1)))
+    environment.cap_threads(threads)
+    runner.limit_onedal(threads)
+    with threadpool_limits(limits=threads):
+        record = runner.execute(task)
+        record.blas_threads = max((i["num_threads"] for i in threadpool_info()), default=None)
+    record.ran_on = f"Dask worker {worker.address} on {environment.host_line()}"
+    record.warnings = [*record.warnings, NO_PEAK_MEMORY]
+    return record.to_dict()
+
+
+def _host(address: str) -> str:
+    """The host part of a worker address such as ``tcp://10.0.0.5:40123``."""
+    return address.split("://", 1)[-1].rsplit(":", 1)[0]
+
+
+def run_on_cluster(client: Any, todo: list[Any], emit: Callable[[dict[str, Any]], None]):
+    """Submit every fit of ``todo`` (longest first) to the cluster; yield ``(task, record)``
+    as fits finish. Closing the generator cancels the fits still pending."""
+    from distributed import as_completed
+
+    from backprop_bench.experiments import runner
+    from backprop_bench.experiments.records import CRASHED, FitRecord
+
+    hosts = Counter(_host(address) for address in client.scheduler_info()["workers"])
+    futures = {}
+    for rank, task in enumerate(todo):
+        # the worker loads and verifies the data itself: never the client's folders
+        remote = replace(task, data=replace(task.data, data_dir=None, data_cache_dir=None))
+        future = client.submit(
+            fit_on_worker,
+            remote,
+            dict(hosts),
+            key=f"fit-{task.key}",
+            pure=False,
+            priority=len(todo) - rank,
+        )
+        futures[future] = task
+        emit({"event": "start", "key": task.key, "pid": None})
+    try:
+        for future in as_completed(futures):
+            task = futures[future]
+            try:
+                record = FitRecord.from_dict(future.result())
+            except Exception as error:  # KilledWorker, a lost connection, an unpicklable result
+                reason = f"on the Dask cluster: {type(error).__name__}: {error}".splitlines()[0]
+                record = runner.record_of(task, CRASHED, reason)
+            yield task, record
+    finally:
+        pending = [future for future in futures if not future.done()]
+        if pending:
+            client.cancel(pending)

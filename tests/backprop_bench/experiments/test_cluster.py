@@ -1,0 +1,130 @@
+"""Fits on a Dask cluster (a LocalCluster stands in for a real one): the same records as the
+local process pool, a worker killed mid-sweep, and the options' errors without Dask."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from backprop_bench.cli import main
+from backprop_bench.errors import BenchError
+from backprop_bench.experiments import cluster, runner, sweeps
+from backprop_bench.experiments.records import FitCache
+
+SWEEP = """
+datasets = ["digits"]
+n_train = [300, 600]
+n_test = 200
+seeds = [0, 1]
+models = ["mnist-000", "mlp", "linear", "svc"]
+"""
+
+
+def plans(tmp_path, text=SWEEP):
+    path = tmp_path / "sweep.toml"
+    path.write_text(text)
+    return sweeps.plans(sweeps.load(path))
+
+
+def test_the_cluster_options_are_checked_before_any_work(monkeypatch):
+    assert cluster.check_options(None, None) is None
+    with pytest.raises(BenchError, match=r"--cluster 'local:0': use local:N with N >= 1"):
+        cluster.check_options(None, "local:0")
+    with pytest.raises(BenchError, match=r"--cluster 'here:2': use local:N"):
+        cluster.check_options(None, "here:2")
+    monkeypatch.setattr(cluster, "dask_available", lambda: False)
+    with pytest.raises(
+        BenchError, match=r'--scheduler needs .*pip install "backprop-bench\[dask\]"'
+    ):
+        cluster.check_options("tcp://127.0.0.1:8786", None)
+
+
+def test_without_dask_the_option_is_one_line_before_any_work(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(cluster, "dask_available", lambda: False)
+    out = tmp_path / "out"
+    argv = ["compare", "--dataset", "digits", "--models", "linear", "--cluster", "local:2"]
+    assert main([*argv, "--out", str(out)]) == 1
+    assert capsys.readouterr().err == (
+        "backprop-bench compare: error: --cluster needs Dask's distributed package: "
+        'pip install "backprop-bench[dask]"\n'
+    )
+    assert not out.exists()
+
+
+def test_an_unreachable_scheduler_is_one_line(tmp_path, capsys):
+    pytest.importorskip("distributed", reason="the [dask] extra is not installed")
+    monkeypatch_timeout = cluster.CONNECT_TIMEOUT
+    cluster.CONNECT_TIMEOUT = "2s"
+    try:
+        argv = ["compare", "--dataset", "digits", "--models", "linear"]
+        status = main([*argv, "--scheduler", "tcp://127.0.0.1:9", "--out", str(tmp_path / "o")])
+    finally:
+        cluster.CONNECT_TIMEOUT = monkeypatch_timeout
+    err = capsys.readouterr().err
+    assert status == 1
+    assert err.startswith("backprop-bench compare: error: --scheduler tcp://127.0.0.1:9: cannot")
+    assert err.count("\n") == 1
+
+
+@pytest.fixture(scope="module")
+def local_cluster():
+    pytest.importorskip("distributed", reason="the [dask] extra is not installed")
+    with cluster.connect(None, "local:2") as client:
+        yield client
+
+
+def identity(record):
+    return (record.model, record.n_train, record.seed, record.status, record.test_accuracy,
+            record.test_predictions, tuple(sorted(record.hyperparameters.items())))  # fmt: skip
+
+
+def test_a_sweep_on_a_local_cluster_gives_the_records_of_the_local_pool(tmp_path, local_cluster):
+    local = runner.run_plans(plans(tmp_path), cache=FitCache(tmp_path / "local"), jobs=2)
+    remote = runner.run_plans(
+        plans(tmp_path), cache=FitCache(tmp_path / "dask"), client=local_cluster
+    )
+    assert remote.this_run["fitted"] == len(remote.records) == 12
+    assert sorted(map(identity, remote.records)) == sorted(map(identity, local.records))
+    for record in remote.records:
+        assert record.ran_on.startswith("Dask worker tcp://127.0.0.1:")
+        assert record.blas_threads == 1 and record.peak_rss_mb is None
+        assert cluster.NO_PEAK_MEMORY in record.warnings
+    for record in local.records:
+        assert record.ran_on.startswith("local process on ")
+    # the client cached every record: a second run fits nothing
+    again = runner.run_plans(
+        plans(tmp_path), cache=FitCache(tmp_path / "dask"), client=local_cluster
+    )
+    assert again.this_run["fitted"] == 0
+
+
+def test_a_worker_killed_mid_sweep_loses_no_fit(tmp_path, local_cluster):
+    """Kill one worker's process while fits run: the scheduler runs its fit again elsewhere,
+    and the sweep ends with every fit recorded."""
+    text = SWEEP.replace('["mnist-000", "mlp", "linear", "svc"]', '["mnist-000"]')
+    text = text.replace("seeds = [0, 1]", "seeds = [0, 1, 2, 3]")
+    text += "[grid.mnist-000]\nepochs = [1500]\n"  # about 2 s a fit
+    pids = local_cluster.run(os.getpid)
+    killed, finished = [], []
+
+    def kill_one_worker(event):
+        if event["event"] == "start" and not killed:
+            threading.Timer(1.0, lambda: (os.kill(next(iter(pids.values())), signal.SIGKILL),
+                                          killed.append(time.time()))).start()  # fmt: skip
+        if event["event"] == "done":
+            finished.append(time.time())
+
+    result = runner.run_plans(
+        plans(tmp_path, text), cache=FitCache(tmp_path / "runs"), client=local_cluster,
+        on_event=kill_one_worker,
+    )  # fmt: skip
+    assert killed, "no worker was killed"
+    assert sum(when > killed[0] for when in finished) >= 2  # killed mid-sweep, not after it
+    assert len(result.records) == 8
+    assert all(record.status == "ok" for record in result.records), [
+        (r.model, r.seed, r.reason) for r in result.records
+    ]
