@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from backprop_bench.cli.options import add_readme
+from backprop_bench.cli.options import add_cluster, add_readme
 
 
 def add(subparsers: argparse._SubParsersAction) -> None:
@@ -28,14 +28,14 @@ def add(subparsers: argparse._SubParsersAction) -> None:
         "--out", default="results/anchors", metavar="DIR", help="default %(default)s"
     )
     add_readme(parser, "anchors block")
+    add_cluster(parser)
     parser.set_defaults(func=run_anchors)
 
 
 def run_anchors(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from backprop_bench.cli.progress import FitProgress
-    from backprop_bench.data import datasets
+    from backprop_bench.cli.compare import execute
     from backprop_bench.errors import BenchError
     from backprop_bench.experiments import anchors, environment
     from backprop_bench.files import atomic_write_text, check_output_folder, to_json, write_jsonl
@@ -49,21 +49,11 @@ def run_anchors(args: argparse.Namespace) -> int:
             raise BenchError(f"unknown anchor(s) {unknown}: choose from {names}")
         chosen = [anchor for anchor in chosen if anchor.id in args.only]
     out = check_output_folder(args.out)
-    progress = FitProgress()
 
-    def fetch(name: str) -> None:
-        datasets.load(name, progress=progress.enabled)
+    def run(*, data_dir, **how) -> object:  # anchors read their datasets from the cache
+        return anchors.run_anchors(chosen, **how)
 
-    try:
-        found = anchors.run_anchors(
-            chosen,
-            jobs=args.jobs,
-            on_event=progress,
-            fetch=fetch,
-            command="backprop-bench " + " ".join(sys.argv[1:]),
-        )
-    finally:
-        progress.close()
+    found = execute(args, run)
     results, records, sessions = [], [], {}
     for anchor, comparison in found:
         mine = (

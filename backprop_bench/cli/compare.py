@@ -211,8 +211,10 @@ def execute(args: argparse.Namespace, run) -> object:
     cluster.check_options(scheduler, local)
     progress = FitProgress()
 
+    data_dir = getattr(args, "data_dir", None)
+
     def fetch(name: str) -> None:
-        datasets.load(name, data_dir=args.data_dir, progress=progress.enabled)
+        datasets.load(name, data_dir=data_dir, progress=progress.enabled)
 
     def stop(signum: int, frame: object) -> None:  # `kill` stops a run as Ctrl-C does
         raise KeyboardInterrupt
@@ -227,7 +229,7 @@ def execute(args: argparse.Namespace, run) -> object:
         with connection as client:
             return run(
                 jobs=args.jobs,
-                data_dir=args.data_dir,
+                data_dir=data_dir,
                 on_event=progress,
                 command="backprop-bench " + " ".join(sys.argv[1:]),
                 fetch=fetch,

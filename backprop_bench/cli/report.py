@@ -49,17 +49,21 @@ def run_report(args: argparse.Namespace) -> int:
     from backprop_bench.cli.anchors import refresh_readme as refresh_anchors
     from backprop_bench.cli.speed import refresh_readme as refresh_speed
     from backprop_bench.reports import publish
+    from backprop_bench.reports import sweeps as sweep_report
 
     folders = [Path(folder) for folder in args.folders] or sorted(
         path.parent for path in Path("results").glob(f"*/{publish.RUNS}")
     )
     readme = Path(args.readme)
     for folder in folders:
-        if args.pairs:
+        render, update = publish.render, publish.update_readme
+        if (folder / sweep_report.SWEEP).is_file():  # a sweep's folder keeps its description
+            render, update = sweep_report.render_sweep, sweep_report.update_readme
+        elif args.pairs:
             publish.name_pairs(folder, args.pairs)
-        written = publish.render(folder)
+        written = render(folder)
         print(f"{folder}: rebuilt {len(written)} tables and plots")
-        if readme.is_file() and publish.update_readme(readme, folder):
+        if readme.is_file() and update(readme, folder):
             print(f"{folder}: updated the generated results block in {readme}")
     if not args.folders and refresh_speed(readme, Path(SPEED_FOLDER)):
         print(f"{SPEED_FOLDER}: updated the generated speed block in {readme}")

@@ -84,6 +84,7 @@ def run_anchors(
     fetch: Callable[[str], Any] | None = None,
     command: str | None = None,
     isolate: bool = True,
+    client: Any = None,
 ) -> list[tuple[Anchor, Comparison | None]]:
     """Run every runnable anchor; returns each anchor with its comparison (None: not run).
 
@@ -117,6 +118,7 @@ def run_anchors(
             fetch=fetch,
             command=command,
             isolate=isolate,
+            client=client,
         )
         for anchor in groups[key]:
             found[anchor.id] = comparison

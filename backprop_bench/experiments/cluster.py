@@ -15,6 +15,9 @@ What changes against the local process pool, and what does not:
   record naming the reason, and every other fit goes on and is kept.
 - Ctrl-C (or SIGTERM) cancels the fits still pending on the cluster; the finished ones are
   already cached.
+- A worker whose code differs from the client's (another commit installed there) would make
+  records under keys that promise this code: such a record is refused as ``crashed``, naming
+  the worker.
 - Every record says where it ran (``ran_on``: the worker, its host and cores) and with how
   many BLAS threads. Fits share the worker's process, so the process's peak memory is not
   one fit's: ``peak_rss_mb`` stays empty, and the record's warnings say why.
@@ -121,6 +124,7 @@ def run_on_cluster(client: Any, todo: list[Any], emit: Callable[[dict[str, Any]]
     from distributed import as_completed
 
     from backprop_bench.experiments import runner
+    from backprop_bench.experiments.models import code_version
     from backprop_bench.experiments.records import CRASHED, FitRecord
 
     hosts = Counter(_host(address) for address in client.scheduler_info()["workers"])
@@ -145,6 +149,12 @@ def run_on_cluster(client: Any, todo: list[Any], emit: Callable[[dict[str, Any]]
                 record = FitRecord.from_dict(future.result())
             except Exception as error:  # KilledWorker, a lost connection, an unpicklable result
                 reason = f"on the Dask cluster: {type(error).__name__}: {error}".splitlines()[0]
+                record = runner.record_of(task, CRASHED, reason)
+            if record.code_version != code_version():  # its key promises this client's code
+                reason = (
+                    f"{record.ran_on} runs other code (version {record.code_version}, this "
+                    f"client {code_version()}): install the same commit on every worker"
+                )
                 record = runner.record_of(task, CRASHED, reason)
             yield task, record
     finally:

@@ -299,7 +299,8 @@ def summary_markdown(found: Mapping[str, Any], prefix: str = "") -> str:
             else:
                 lines.append(f"- `{row.network}` is {row.event} against `{row.other}`")
         lines.append("")
-    if "seconds_per_epoch" in done and done["seconds_per_epoch"].notna().any():
+    epochs = "seconds_per_epoch" in done and done["seconds_per_epoch"].notna().any()
+    if epochs and "n_train" not in axes:  # per model (one size): accuracy beside epoch time
         per_epoch = done.groupby("label", sort=False)["seconds_per_epoch"].agg(
             ["mean", "min", "max"]
         )

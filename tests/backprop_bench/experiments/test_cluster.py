@@ -128,3 +128,46 @@ def test_a_worker_killed_mid_sweep_loses_no_fit(tmp_path, local_cluster):
     assert all(record.status == "ok" for record in result.records), [
         (r.model, r.seed, r.reason) for r in result.records
     ]
+
+
+def test_a_record_made_by_other_code_is_refused(tmp_path, local_cluster, monkeypatch):
+    """A worker with another commit installed: its records would sit under keys that promise
+    this client's code, so they are crashed records naming the worker."""
+    from backprop_bench.experiments import models
+
+    text = SWEEP.replace('["mnist-000", "mlp", "linear", "svc"]', '["linear"]')
+    the_plans = plans(tmp_path, text)
+    monkeypatch.setattr(models, "code_version", lambda: "0123456789abcdef")
+    result = runner.run_plans(the_plans, cache=FitCache(tmp_path / "runs"), client=local_cluster)
+    assert [record.status for record in result.records] == ["crashed", "crashed"]
+    assert "runs other code" in result.records[0].reason
+    assert "install the same commit on every worker" in result.records[0].reason
+
+
+def test_an_interrupted_run_cancels_the_pending_fits_and_keeps_the_finished(
+    tmp_path, local_cluster
+):
+    text = SWEEP.replace('["mnist-000", "mlp", "linear", "svc"]', '["mnist-000"]')
+    text = text.replace("seeds = [0, 1]", "seeds = [0, 1, 2, 3, 4, 5]")
+    text += "[grid.mnist-000]\nepochs = [300]\n"
+    cache = FitCache(tmp_path / "runs")
+    done = []
+
+    def interrupt_after_two(event):
+        if event["event"] == "done":
+            done.append(event["key"])
+            if len(done) == 2:
+                raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_plans(
+            plans(tmp_path, text), cache=cache, client=local_cluster,
+            on_event=interrupt_after_two,
+        )  # fmt: skip
+    assert all(cache.get(key) is not None for key in done)  # the finished fits are kept
+    deadline = time.time() + 10
+    while time.time() < deadline and any(local_cluster.processing().values()):
+        time.sleep(0.1)
+    assert not any(local_cluster.processing().values())  # nothing left running or queued
+    again = runner.run_plans(plans(tmp_path, text), cache=cache, client=local_cluster)
+    assert again.this_run["cached"] >= 2 and len(again.records) == 12
