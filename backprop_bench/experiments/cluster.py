@@ -56,14 +56,15 @@ def check_options(scheduler: str | None, cluster: str | None) -> int | None:
     option = "--scheduler" if scheduler is not None else "--cluster"
     if scheduler is not None and cluster is not None:
         raise BenchError("give --scheduler ADDRESS or --cluster local:N, not both")
+    workers = None
+    if cluster is not None:
+        match = LOCAL.fullmatch(cluster.strip())
+        if match is None or int(match.group(1)) < 1:
+            raise BenchError(f"--cluster {cluster!r}: use local:N with N >= 1 worker processes")
+        workers = int(match.group(1))
     if not dask_available():
         raise BenchError(f"{option} needs Dask's distributed package: {EXTRA}")
-    if cluster is None:
-        return None
-    match = LOCAL.fullmatch(cluster.strip())
-    if match is None or int(match.group(1)) < 1:
-        raise BenchError(f"--cluster {cluster!r}: use local:N with N >= 1 worker processes")
-    return int(match.group(1))
+    return workers
 
 
 @contextlib.contextmanager
