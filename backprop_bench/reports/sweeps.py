@@ -131,23 +131,41 @@ def plot_axis(frame: pd.DataFrame, axis: str, axes: Sequence[str], out_dir: Path
     _legend(ax)
     paths.append(out_dir / f"accuracy_vs_{axis}.png")
     save_png(figure, paths[-1])
-    figure, pair = plt.subplots(1, 2, figsize=(12, 4.5))
+    found = exponents(frame, axes) if logx else None
+    figure, pair = plt.subplots(1, 2, figsize=(13, 4.5), layout="constrained")
     for ax, (column, name) in zip(pair, TIMES.items(), strict=True):
-        _bands(ax, _summary(frame, axis, axes, column), axis, logx=logx, logy=True)
+        labels = {}
+        if found is not None:  # each line's fitted exponent, in its legend entry
+            rows = found[found["time"] == name].itertuples()
+            labels = {row.model: f"{row.model}: b = {row.exponent:.2f}" for row in rows}
+        _bands(ax, _summary(frame, axis, axes, column), axis, logx=logx, logy=True,
+               labels=labels)  # fmt: skip
         ax.set_ylabel(f"{name} seconds (log)")
-        ax.set_title(f"{name} time against {axis}")
-    _legend(pair[-1])
+        ax.set_title(f"{name} time against {axis}" + (" (time ∝ n_train^b)" if labels else ""))
+        if labels or ax is pair[-1]:
+            _legend(ax)
     paths.append(out_dir / f"time_vs_{axis}.png")
     save_png(figure, paths[-1])
     return paths
 
 
-def _bands(ax: Any, summary: pd.DataFrame, axis: str, *, logx: bool, logy: bool) -> None:
+def _bands(
+    ax: Any,
+    summary: pd.DataFrame,
+    axis: str,
+    *,
+    logx: bool,
+    logy: bool,
+    labels: Mapping[str, str] | None = None,
+) -> None:
+    """One line per model (the mean over seeds) with its min-max band; ``labels`` replace a
+    line's name in the legend."""
     numeric = pd.api.types.is_numeric_dtype(summary[axis])
     order = list(dict.fromkeys(summary[axis])) if not numeric else None
     for line, group in summary.groupby("line", sort=False):
         x = group[axis] if numeric else [order.index(v) for v in group[axis]]
-        (drawn,) = ax.plot(x, group["mean"], marker="o", label=line)
+        label = (labels or {}).get(line, line)
+        (drawn,) = ax.plot(x, group["mean"], marker="o", label=label)
         if (group["count"] > 1).any():
             ax.fill_between(x, group["min"], group["max"], color=drawn.get_color(), alpha=0.2)
     if not numeric:
