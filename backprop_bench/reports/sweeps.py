@@ -294,29 +294,25 @@ def summary_markdown(found: Mapping[str, Any], prefix: str = "") -> str:
         lines.append(f"![fit and predict time against {axis}]({prefix}time_vs_{axis}.png)")
         lines.append("")
     if found_exponents is not None and len(found_exponents):
-        lines.append(
+        parts = [
+            f"`{line}` "
+            + ", ".join(f"{r.time} {r.exponent:.2f} ± {r.stderr:.2f}" for r in group.itertuples())
+            for line, group in found_exponents.groupby("model", sort=False)
+        ]
+        lines += [
             "Fitted exponents b of time ∝ n_train^b (least squares on log-log means over seeds, "
-            "± standard error):"
-        )
-        lines.append("")
-        for line, group in found_exponents.groupby("model", sort=False):
-            parts = [
-                f"{row.time} {row.exponent:.2f} ± {row.stderr:.2f}" for row in group.itertuples()
-            ]
-            lines.append(f"- `{line}`: {', '.join(parts)}")
-        lines.append("")
+            f"± standard error): {'; '.join(parts)}.",
+            "",
+        ]
     if found_crossings is not None and len(found_crossings):
-        lines.append("Test accuracy, the network against each model as n_train grows:")
-        lines.append("")
-        for row in found_crossings.itertuples():
-            if row.event in ("overtakes", "falls behind"):
-                lines.append(
-                    f"- `{row.network}` {row.event} `{row.other}` between n_train "
-                    f"{row.n_train_from:,} and {row.n_train_to:,}"
-                )
-            else:
-                lines.append(f"- `{row.network}` is {row.event} against `{row.other}`")
-        lines.append("")
+        parts = [
+            f"`{row.network}` {row.event} `{row.other}` between {row.n_train_from:,} and "
+            f"{row.n_train_to:,}"
+            if row.event in ("overtakes", "falls behind")
+            else f"`{row.network}` is {row.event} against `{row.other}`"
+            for row in found_crossings.itertuples()
+        ]
+        lines += [f"Test accuracy as n_train grows: {'; '.join(parts)}.", ""]
     epochs = "seconds_per_epoch" in done and done["seconds_per_epoch"].notna().any()
     if epochs and "n_train" not in axes:  # per model (one size): accuracy beside epoch time
         per_epoch = done.groupby("label", sort=False)["seconds_per_epoch"].agg(
