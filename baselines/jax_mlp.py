@@ -169,9 +169,7 @@ class JaxNetworkClassifier(PeerNetworkClassifier):
                 params = epoch_of(params, X_j, Y_j, rows[whole:].reshape(1, -1))
             self.params_ = jax.block_until_ready(params)
             seconds = time.perf_counter() - start
-            self.history_.append(self._epoch_record(epoch, seconds, X, y, validation_data))
-            if on_epoch is not None:
-                on_epoch(self.history_[-1])
+            self._end_epoch(epoch, seconds, X, y, validation_data, on_epoch)
         return self
 
     def predict_proba(self, X) -> np.ndarray:

@@ -127,6 +127,12 @@ class PeerNetworkClassifier(ClassifierMixin, BaseEstimator):
             record["test_cost"] = self._mean_cost(proba, np.asarray(y_test))
         return record
 
+    def _end_epoch(self, epoch: int, seconds: float, X, y, validation_data, on_epoch) -> None:
+        """Append the epoch's record to ``history_`` and hand it to ``on_epoch``, if given."""
+        self.history_.append(self._epoch_record(epoch, seconds, X, y, validation_data))
+        if on_epoch is not None:
+            on_epoch(self.history_[-1])
+
     def predict_proba(self, X) -> np.ndarray:  # pragma: no cover - every peer overrides it
         raise NotImplementedError
 

@@ -115,9 +115,7 @@ class TorchNetworkClassifier(PeerNetworkClassifier):
                         parameter -= self.learning_rate * parameter.grad
                         parameter.grad = None
             seconds = time.perf_counter() - start
-            self.history_.append(self._epoch_record(epoch, seconds, X, y, validation_data))
-            if on_epoch is not None:
-                on_epoch(self.history_[-1])
+            self._end_epoch(epoch, seconds, X, y, validation_data, on_epoch)
         return self
 
     def predict_proba(self, X) -> np.ndarray:

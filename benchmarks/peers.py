@@ -24,13 +24,11 @@ from __future__ import annotations
 import dataclasses
 import statistics
 import time
-import warnings
 
 from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
 
-from backprop_bench.experiments.models import mirror_of
-from baselines import BASELINES, make_baseline
+from backprop_bench.experiments.speed import PEERS, peer_model, peer_seconds
+from baselines import BASELINES
 from nets.presets import PRESETS
 from nets.training import train
 
@@ -46,19 +44,6 @@ from .common import (
 
 PEER_EPOCHS = 1 if SMALL else 5
 PEER_REPEATS = 5
-PEERS = ("mlp", "jax-mlp", "torch-mlp")
-
-
-def _fit_seconds(peer: str, model, data) -> float:
-    """A peer's training seconds: MLPClassifier's whole fit, a peer network's epochs."""
-    if peer == "mlp":
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            start = time.perf_counter()
-            model.fit(data.X_train, data.y_train)
-            return time.perf_counter() - start
-    model.fit(data.X_train, data.y_train)
-    return sum(record["seconds"] for record in model.history_)
 
 
 class Peers(Benchmark):
@@ -77,20 +62,19 @@ class Peers(Benchmark):
         preset = PRESETS[PRESET]
         self.config = dataclasses.replace(preset.training, epochs=PEER_EPOCHS)
         self.seed = preset.default_seed
-        mirror = dataclasses.replace(mirror_of(PRESET), epochs=PEER_EPOCHS)
-        self.model = make_baseline(peer, mirror, self.seed)
+        self.model = peer_model(peer, PRESET, epochs=PEER_EPOCHS, seed=self.seed)
         if peer != "mlp":  # JAX compiles its epoch here, outside the timing
-            _fit_seconds(peer, clone(self.model).set_params(epochs=1), data)
+            peer_seconds(peer, clone(self.model).set_params(epochs=1), data)
 
     def track_network_over_peer(self, data, peer):
-        network_seconds, peer_seconds = [], []
+        network_seconds, peer_times = [], []
         for _ in range(PEER_REPEATS):
             network = preset_network()
             start = time.perf_counter()
             train(network, data.X_train, data.y_train, self.config, seed=self.seed)
             network_seconds.append(time.perf_counter() - start)
-            peer_seconds.append(_fit_seconds(peer, clone(self.model), data))
-        ratios = [n / m for n, m in zip(network_seconds, peer_seconds, strict=True)]
+            peer_times.append(peer_seconds(peer, clone(self.model), data))
+        ratios = [n / m for n, m in zip(network_seconds, peer_times, strict=True)]
         # Rounded so that timing noise below 1% does not read as a change.
         return round(statistics.median(ratios), 2)
 

@@ -97,19 +97,13 @@ def connect(scheduler: str | None, cluster: str | None) -> Iterator[Any]:
 def fit_on_worker(task: Any, workers_on_host: dict[str, int]) -> dict[str, Any]:
     """Run one fit on this Dask worker (see the module docstring); its record as a dict."""
     from distributed import get_worker
-    from threadpoolctl import threadpool_info, threadpool_limits
 
     from backprop_bench.experiments import environment, runner
 
     worker = get_worker()
-    cores = environment.usable_cores()
-    threads = max(1, cores // max(1, workers_on_host.get(_host(worker.address), 1)))
-    environment.cap_threads(threads)
-    runner.limit_onedal(threads)
-    with threadpool_limits(limits=threads):
-        record = runner.execute(task)
-        record.blas_threads = max((i["num_threads"] for i in threadpool_info()), default=None)
-    record.ran_on = f"Dask worker {worker.address} on {environment.host_line()}"
+    on_host = max(1, workers_on_host.get(_host(worker.address), 1))
+    threads = max(1, environment.usable_cores() // on_host)
+    record = runner.execute_capped(task, threads, f"Dask worker {worker.address}")
     record.warnings = [*record.warnings, NO_PEAK_MEMORY]
     return record.to_dict()
 

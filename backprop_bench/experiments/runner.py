@@ -355,7 +355,7 @@ def execute(task: FitTask, on_epoch: Callable[[int, int], None] | None = None) -
     return record_of(task, OK, **data, **measured)
 
 
-def limit_onedal(threads: int) -> None:
+def _limit_onedal(threads: int) -> None:
     """Cap oneDAL's own (TBB) threads, which threadpoolctl does not see, where it is installed:
     a oneDAL fit then uses the same cores as any other fit of the run."""
     import importlib.util
@@ -366,26 +366,43 @@ def limit_onedal(threads: int) -> None:
         daal4py.daalinit(threads)
 
 
-def _worker(task: FitTask, blas_threads: int, events: Any) -> None:
-    """A worker process: cap BLAS threads, run ``task``, send its progress and then its record
-    back through ``events``, the write end of a pipe of its own."""
-    environment.cap_threads(blas_threads)
+def execute_capped(
+    task: FitTask,
+    threads: int,
+    where: str,
+    on_epoch: Callable[[int, int], None] | None = None,
+    started: Callable[[], None] | None = None,
+) -> FitRecord:
+    """Run ``task`` in this process with BLAS, OpenMP, XLA and oneDAL capped at ``threads``
+    (a worker process of the pool, or a Dask worker); the record says where it ran
+    (``where``) and with how many BLAS threads. ``started()`` is called once the caps hold."""
+    environment.cap_threads(threads)
     import scipy.linalg  # noqa: F401  (load every BLAS before capping them)
     import sklearn.svm  # noqa: F401
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    limit_onedal(blas_threads)
+    _limit_onedal(threads)
+    with threadpool_limits(limits=threads):
+        if started is not None:
+            started()
+        record = execute(task, on_epoch)
+        record.blas_threads = max((i["num_threads"] for i in threadpool_info()), default=None)
+    record.ran_on = f"{where} on {environment.host_line()}"
+    return record
 
-    with threadpool_limits(limits=blas_threads):
+
+def _worker(task: FitTask, blas_threads: int, events: Any) -> None:
+    """A worker process: run ``task`` with capped threads, send its progress and then its
+    record back through ``events``, the write end of a pipe of its own."""
+
+    def started() -> None:
         events.send({"event": "start", "key": task.key, "pid": os.getpid()})
 
-        def on_epoch(epoch: int, epochs: int) -> None:
-            events.send({"event": "epoch", "key": task.key, "epoch": epoch, "epochs": epochs})
+    def on_epoch(epoch: int, epochs: int) -> None:
+        events.send({"event": "epoch", "key": task.key, "epoch": epoch, "epochs": epochs})
 
-        record = execute(task, on_epoch)
-        record.peak_rss_mb = _peak_rss_mb()
-        record.blas_threads = max((i["num_threads"] for i in threadpool_info()), default=None)
-        record.ran_on = f"local process on {environment.host_line()}"
+    record = execute_capped(task, blas_threads, "local process", on_epoch, started)
+    record.peak_rss_mb = _peak_rss_mb()
     events.send({"event": "record", "key": task.key, "record": record.to_dict()})
 
 

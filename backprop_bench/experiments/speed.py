@@ -142,11 +142,22 @@ def _fit_mlp(mlp: MLPClassifier, experiment: Experiment) -> float:
     return seconds
 
 
-def _fit_peer(peer: Any, experiment: Experiment) -> float:
-    """Training seconds of a peer network (torch-mlp, jax-mlp): the sum of its epochs' own
-    seconds, as for the network."""
-    peer.fit(experiment.X_train, experiment.y_train)
-    return sum(record["seconds"] for record in peer.history_)
+def peer_model(name: str, preset: str, *, epochs: int | None, seed: int | None) -> Any:
+    """Peer ``name`` of ``preset``'s network, unfitted: the comparison's MLP
+    (``comparison_mlp``) or a peer network (torch-mlp, jax-mlp) mirroring it."""
+    if name == "mlp":
+        return comparison_mlp(preset, epochs=epochs, seed=seed)
+    return make_baseline(name, _mirror(preset, epochs), seed)
+
+
+def peer_seconds(name: str, model: Any, experiment: Experiment) -> float:
+    """Training seconds of peer ``name`` fitted on ``experiment``: MLPClassifier's whole fit
+    (it evaluates nothing between epochs), a peer network's (torch-mlp, jax-mlp) sum of its
+    epochs' own seconds, as for the network."""
+    if name == "mlp":
+        return _fit_mlp(model, experiment)
+    model.fit(experiment.X_train, experiment.y_train)
+    return sum(record["seconds"] for record in model.history_)
 
 
 def available_peers(peers: Iterable[str] = PEERS) -> tuple[list[str], list[str]]:
@@ -188,15 +199,10 @@ def time_training(
     peers = list(peers)
     if "mlp" not in peers:
         raise BenchError("the speed run needs the mlp peer: its rows are the reference")
-    peer_models = {
-        name: comparison_mlp(preset, epochs=epochs, seed=seed)
-        if name == "mlp"
-        else make_baseline(name, _mirror(preset, epochs), seed)
-        for name in peers
-    }
+    peer_models = {name: peer_model(name, preset, epochs=epochs, seed=seed) for name in peers}
     for name, model in peer_models.items():  # warm up: JAX compiles its epoch here, once
         if name != "mlp":
-            _fit_peer(clone(model).set_params(epochs=1), data)
+            peer_seconds(name, clone(model).set_params(epochs=1), data)
     walls: list[float] = []
     times: dict[str, list[float]] = {name: [] for name in ["network", *peers, FLOAT32]}
     for repeat in range(repeats):
@@ -204,8 +210,7 @@ def time_training(
         walls.append(wall)
         times["network"].append(train)
         for name, model in peer_models.items():
-            fit = _fit_mlp if name == "mlp" else _fit_peer
-            times[name].append(fit(model, data))
+            times[name].append(peer_seconds(name, model, data))
         if FLOAT32 in experiments:
             float32 = clone(network).set_params(dtype=FLOAT32)
             times[FLOAT32].append(_fit_network(float32, experiments[FLOAT32])[1])

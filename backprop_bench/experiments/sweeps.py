@@ -26,7 +26,7 @@ from __future__ import annotations
 import itertools
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -70,16 +70,13 @@ class Sweep:
     network: str
     dtype: str | None
     out: str
-    grid: Mapping[str, Mapping[str, list[Any]]] = field(default_factory=dict)
 
     @property
     def axes(self) -> list[str]:
         """What varies between fits besides the seed: dataset, n_train, grid parameters."""
-        axes = [name for name in ("dataset", "n_train") if len(self._values(name)) > 1]
-        return axes + sorted({name for values in self.grid.values() for name in values})
-
-    def _values(self, name: str) -> tuple[Any, ...]:
-        return self.datasets if name == "dataset" else self.n_train
+        sizes = {"dataset": self.datasets, "n_train": self.n_train}
+        axes = [name for name, values in sizes.items() if len(values) > 1]
+        return axes + sorted({name for point in self.points for name, _ in point.values})
 
     def describe(self) -> dict[str, Any]:
         """The sweep as JSON (kept beside its results, so that they can be rendered again)."""
@@ -180,7 +177,6 @@ def parse(document: Mapping[str, Any], path: str = "sweep") -> Sweep:
         network=network,
         dtype=document.get("dtype"),
         out=str(document.get("out", f"results/{Path(path).stem}")),
-        grid={model: dict(values) for model, values in grid.items()},
     )
     for dataset, n_train in itertools.product(sweep.datasets, sweep.n_train):
         try:
