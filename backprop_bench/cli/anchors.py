@@ -35,7 +35,7 @@ def add(subparsers: argparse._SubParsersAction) -> None:
 def run_anchors(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from backprop_bench.cli.compare import execute
+    from backprop_bench.cli.fits import execute
     from backprop_bench.errors import BenchError
     from backprop_bench.experiments import anchors, environment
     from backprop_bench.files import atomic_write_text, check_output_folder, to_json, write_jsonl

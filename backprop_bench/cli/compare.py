@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
+from backprop_bench.cli.fits import execute, finish, report_run
 from backprop_bench.cli.options import add_cluster, add_pairs, add_readme
 
 REPRODUCE_MODELS = ("mnist-000", "svc-000", "svc", "mlp", "linear")
@@ -194,89 +194,6 @@ def _run_comparison(args: argparse.Namespace, **settings) -> int:
     for line in lines:
         print(line)
     return finish(args, comparison, out, lambda readme: publish.update_readme(readme, out))
-
-
-def execute(args: argparse.Namespace, run) -> object:
-    """Call ``run(**how)`` with the options every fitting command shares (jobs, data folder,
-    progress, the command line, a Dask client where asked for) and stop it on SIGTERM as on
-    Ctrl-C; the cluster options are checked before any work."""
-    import signal
-    from contextlib import nullcontext
-
-    from backprop_bench.cli.progress import FitProgress
-    from backprop_bench.data import datasets
-    from backprop_bench.experiments import cluster
-
-    scheduler, local = getattr(args, "scheduler", None), getattr(args, "cluster", None)
-    cluster.check_options(scheduler, local)
-    progress = FitProgress()
-
-    data_dir = getattr(args, "data_dir", None)
-
-    def fetch(name: str) -> None:
-        datasets.load(name, data_dir=data_dir, progress=progress.enabled)
-
-    def stop(signum: int, frame: object) -> None:  # `kill` stops a run as Ctrl-C does
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    connection = (
-        nullcontext(None)
-        if scheduler is None and local is None
-        else cluster.connect(scheduler, local)
-    )
-    try:
-        with connection as client:
-            return run(
-                jobs=args.jobs,
-                data_dir=data_dir,
-                on_event=progress,
-                command="backprop-bench " + " ".join(sys.argv[1:]),
-                fetch=fetch,
-                client=client,
-            )
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        progress.close()
-
-
-def report_run(comparison, paths: list, out) -> None:
-    """How many fits ran, were cached or skipped, the wall time, and where the files went."""
-    from backprop_bench.experiments import runner
-
-    run = comparison.this_run
-    print(
-        f"{run['fitted']} fits run, {run['cached']} taken from the cache "
-        f"({runner.runs_cache_dir()}), {run['skipped']} skipped; "
-        f"wall time {run['wall_seconds']:.1f} s"
-    )
-    print(f"wrote {len(paths)} files to {out}/")
-
-
-def finish(args: argparse.Namespace, comparison, out, update_readme) -> int:
-    """Refresh the README's block (``update_readme(path)``) unless a fit crashed; list the
-    crashed fits on stderr; the exit status (1 if any crashed)."""
-    from pathlib import Path
-
-    crashed = comparison.crashed
-    readme = Path(args.readme)
-    if not crashed and readme.is_file() and update_readme(readme):
-        print(f"updated the generated results block in {readme}")
-    for record in crashed:
-        seed = "" if record.seed is None else f" seed {record.seed}"
-        print(
-            f"backprop-bench {args.command}: fit {record.model}{seed} crashed: {record.reason}",
-            file=sys.stderr,
-        )
-    if crashed:
-        print(
-            f"backprop-bench {args.command}: error: {len(crashed)} of "
-            f"{len(comparison.records)} fits crashed (listed above; their rows are in {out}/, "
-            "not cached, and the README was left alone)",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
 
 
 def _committed(out) -> tuple[list, list] | None:

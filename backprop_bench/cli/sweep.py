@@ -35,7 +35,7 @@ def add(subparsers: argparse._SubParsersAction) -> None:
 def run_sweep(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from backprop_bench.cli.compare import execute, finish, report_run
+    from backprop_bench.cli.fits import execute, finish, report_run
     from backprop_bench.experiments import runner, sweeps
     from backprop_bench.reports import sweeps as sweep_report
 

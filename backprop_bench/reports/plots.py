@@ -44,7 +44,7 @@ def _models(records: Sequence[Record]) -> list[str]:
     return list(dict.fromkeys(r.model for r in records))
 
 
-def _legend(axes: plt.Axes) -> None:
+def legend(axes: plt.Axes) -> None:
     """A legend, or a note that nothing finished (a figure of failed or skipped models only)."""
     if axes.get_legend_handles_labels()[0]:  # outside, on the right: never over the data
         axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
@@ -93,7 +93,7 @@ def learning_curves(records: Sequence[Record], path: str | os.PathLike, title: s
     axes.set_ylabel("test accuracy")
     axes.set_title(title or "Test accuracy per epoch")
     axes.grid(True, alpha=0.3)
-    _legend(axes)
+    legend(axes)
     save_png(figure, path)
 
 
@@ -119,7 +119,7 @@ def accuracy_vs_fit_time(
     axes.set_ylabel("test accuracy")
     axes.set_title(title or "Test accuracy against fit time (each point one fit)")
     axes.grid(True, which="both", alpha=0.3)
-    _legend(axes)
+    legend(axes)
     save_png(figure, path)
 
 

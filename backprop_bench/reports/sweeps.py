@@ -31,7 +31,7 @@ from backprop_bench.errors import BenchError
 from backprop_bench.experiments.records import Comparison, FitRecord
 from backprop_bench.files import atomic_write_text, to_json
 from backprop_bench.reports import publish, tables
-from backprop_bench.reports.plots import _legend, plt, save_png
+from backprop_bench.reports.plots import legend, plt, save_png
 from backprop_bench.reports.readme import relative_link, replace_block
 
 SWEEP = "sweep.json"
@@ -128,7 +128,7 @@ def plot_axis(frame: pd.DataFrame, axis: str, axes: Sequence[str], out_dir: Path
     _bands(ax, accuracy, axis, logx=logx, logy=False)
     ax.set_ylabel("test accuracy (mean over seeds; band: smallest to largest)")
     ax.set_title(f"test accuracy against {axis}")
-    _legend(ax)
+    legend(ax)
     paths.append(out_dir / f"accuracy_vs_{axis}.png")
     save_png(figure, paths[-1])
     found = exponents(frame, axes) if logx else None
@@ -143,7 +143,7 @@ def plot_axis(frame: pd.DataFrame, axis: str, axes: Sequence[str], out_dir: Path
         ax.set_ylabel(f"{name} seconds (log)")
         ax.set_title(f"{name} time against {axis}" + (" (time ∝ n_train^b)" if labels else ""))
         if labels or ax is pair[-1]:
-            _legend(ax)
+            legend(ax)
     paths.append(out_dir / f"time_vs_{axis}.png")
     save_png(figure, paths[-1])
     return paths
