@@ -33,13 +33,11 @@ def add(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_anchors(args: argparse.Namespace) -> int:
-    import dataclasses
-
+    from backprop_bench.cli.compare import KEPT_IN_CACHE
     from backprop_bench.cli.fits import execute
     from backprop_bench.errors import BenchError
-    from backprop_bench.experiments import anchors, environment
-    from backprop_bench.files import atomic_write_text, check_output_folder, to_json, write_jsonl
-    from backprop_bench.reports import anchors as report
+    from backprop_bench.experiments import anchors
+    from backprop_bench.files import OutputFolder
 
     chosen = anchors.load_anchors()
     if args.only:
@@ -48,12 +46,24 @@ def run_anchors(args: argparse.Namespace) -> int:
             names = ", ".join(anchor.id for anchor in chosen)
             raise BenchError(f"unknown anchor(s) {unknown}: choose from {names}")
         chosen = [anchor for anchor in chosen if anchor.id in args.only]
-    out = check_output_folder(args.out)
+    with OutputFolder(args.out, after=KEPT_IN_CACHE) as folder:  # one run at a time writes it
 
-    def run(*, data_dir, **how) -> object:  # anchors read their datasets from the cache
-        return anchors.run_anchors(chosen, **how)
+        def run(*, data_dir, **how) -> object:  # anchors read their datasets from the cache
+            return anchors.run_anchors(chosen, **how)
 
-    found = execute(args, run)
+        return _publish(args, folder, execute(args, run))
+
+
+def _publish(args: argparse.Namespace, folder, found) -> int:
+    """Write the anchors' table, records and environment into ``folder`` (an open
+    ``OutputFolder``), print them and refresh the README's block."""
+    import dataclasses
+
+    from backprop_bench.experiments import environment
+    from backprop_bench.files import atomic_write_text, to_json, write_jsonl
+    from backprop_bench.reports import anchors as report
+
+    out = folder.path
     results, records, sessions = [], [], {}
     for anchor, comparison in found:
         mine = (
@@ -72,11 +82,13 @@ def run_anchors(args: argparse.Namespace) -> int:
         f"{len(records)} fits."
     )
     markdown = report.anchors_markdown(table, machine)
-    # fits.jsonl, not runs.jsonl: a folder of anchors is not one comparison to render
-    write_jsonl(out / "fits.jsonl", [record.to_dict() for record in records])
-    atomic_write_text(out / "anchors.csv", table.to_csv(index=False, float_format="%.6g"))
-    atomic_write_text(out / "anchors.md", markdown)
-    atomic_write_text(out / "environment.json", to_json({"sessions": list(sessions.values())}))
+    with folder.replace() as stage:
+        # fits.jsonl, not runs.jsonl: a folder of anchors is not one comparison to render
+        write_jsonl(stage / "fits.jsonl", [record.to_dict() for record in records])
+        atomic_write_text(stage / "anchors.csv", table.to_csv(index=False, float_format="%.6g"))
+        atomic_write_text(stage / "anchors.md", markdown)
+        document = {"sessions": list(sessions.values())}
+        atomic_write_text(stage / "environment.json", to_json(document))
     print(markdown)
     print(f"wrote {out}/anchors.md, anchors.csv, fits.jsonl and environment.json")
     if refresh_readme(args.readme, out):

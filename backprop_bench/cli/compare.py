@@ -8,6 +8,7 @@ from backprop_bench.cli.fits import execute, finish, report_run
 from backprop_bench.cli.options import add_cluster, add_pairs, add_readme
 
 REPRODUCE_MODELS = ("mnist-000", "svc-000", "svc", "mlp", "linear")
+KEPT_IN_CACHE = "; the finished fits are cached: run the same command again to write them"
 
 
 def _seeds(text: str) -> list[int]:
@@ -174,26 +175,36 @@ def _dtype_suffix(dtype: str | None) -> str:
 def _run_comparison(args: argparse.Namespace, **settings) -> int:
     from pathlib import Path
 
+    from backprop_bench.errors import BenchError
     from backprop_bench.experiments import runner
+    from backprop_bench.files import OutputFolder
     from backprop_bench.reports import publish
 
     out = Path(settings.pop("out"))
     settings["models"] = with_svm_engine(settings["models"], args.svm_engine)
-    committed = _committed(out)
+    with OutputFolder(out, after=KEPT_IN_CACHE) as folder:  # one run at a time writes it
+        committed = _committed(out)
+        try:  # the pairs a user named for the folder stay with it, where their models do
+            kept = publish.read_pairs(out)
+        except BenchError:
+            kept = []
 
-    def run(**how) -> object:
-        return runner.compare(**settings, dtype=args.dtype, out_dir=out, **how)
+        def run(**how) -> object:
+            return runner.compare(**settings, dtype=args.dtype, out_dir=out, **how)
 
-    comparison = execute(args, run)
-    lines = _reproduction_lines(committed, comparison)
-    if lines:
-        comparison.this_run["reproduction"] = lines
-    paths = publish.write_results(out, comparison, args.pairs)
-    print((out / "comparison.md").read_text(encoding="utf-8"))
-    report_run(comparison, paths, out)
-    for line in lines:
-        print(line)
-    return finish(args, comparison, out, lambda readme: publish.update_readme(readme, out))
+        comparison = execute(args, run)
+        lines = _reproduction_lines(committed, comparison)
+        if lines:
+            comparison.this_run["reproduction"] = lines
+        models = {record.model for record in comparison.records}
+        pairs = [pair for pair in kept if set(pair) <= models] + list(args.pairs)
+        with folder.replace() as stage:
+            paths = publish.write_results(stage, comparison, pairs)
+        print((out / "comparison.md").read_text(encoding="utf-8"))
+        report_run(comparison, paths, out)
+        for line in lines:
+            print(line)
+        return finish(args, comparison, out, lambda readme: publish.update_readme(readme, out))
 
 
 def _committed(out) -> tuple[list, list] | None:

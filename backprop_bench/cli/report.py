@@ -48,6 +48,7 @@ def run_report(args: argparse.Namespace) -> int:
 
     from backprop_bench.cli.anchors import refresh_readme as refresh_anchors
     from backprop_bench.cli.speed import refresh_readme as refresh_speed
+    from backprop_bench.files import OutputFolder
     from backprop_bench.reports import publish
     from backprop_bench.reports import sweeps as sweep_report
 
@@ -55,16 +56,23 @@ def run_report(args: argparse.Namespace) -> int:
         path.parent for path in Path("results").glob(f"*/{publish.RUNS}")
     )
     readme = Path(args.readme)
+    inputs = (publish.RUNS, publish.ENVIRONMENT, publish.TEST_LABELS, sweep_report.SWEEP)
     for folder in folders:
-        render, update = publish.render, publish.update_readme
-        if (folder / sweep_report.SWEEP).is_file():  # a sweep's folder keeps its description
-            render, update = sweep_report.render_sweep, sweep_report.update_readme
-        elif args.pairs:
-            publish.name_pairs(folder, args.pairs)
-        written = render(folder)
-        print(f"{folder}: rebuilt {len(written)} tables and plots")
-        if readme.is_file() and update(readme, folder):
-            print(f"{folder}: updated the generated results block in {readme}")
+        if not folder.is_dir():
+            raise BenchError(f"{folder}: no such results folder")
+        # locked while it is read and rebuilt: a run writing it meanwhile is refused, and
+        # this one reads the files of one run, never a mix of two
+        with OutputFolder(folder, "results folder") as opened:
+            render, update = publish.render, publish.update_readme
+            if (folder / sweep_report.SWEEP).is_file():  # a sweep's folder keeps its description
+                render, update = sweep_report.render_sweep, sweep_report.update_readme
+            with opened.replace(keep=inputs) as stage:
+                if args.pairs and render is publish.render:
+                    publish.name_pairs(stage, args.pairs)
+                written = render(stage)
+            print(f"{folder}: rebuilt {len(written)} tables and plots")
+            if readme.is_file() and update(readme, folder):
+                print(f"{folder}: updated the generated results block in {readme}")
     if not args.folders and refresh_speed(readme, Path(SPEED_FOLDER)):
         print(f"{SPEED_FOLDER}: updated the generated speed block in {readme}")
     if not args.folders and refresh_anchors(readme, Path(ANCHORS_FOLDER)):
@@ -88,10 +96,12 @@ def _report_benchmarks(args: argparse.Namespace) -> bool:
         if named:
             raise BenchError(f"no asv results in {folder}: run `asv run` first")
         return False
+    from backprop_bench.files import OutputFolder
     from backprop_bench.reports.asv_report import update_readme, write_benchmark_report
 
     try:
-        paths = write_benchmark_report(folder, Path(args.asv_out), commit=args.commit)
+        with OutputFolder(args.asv_out) as out, out.replace(whole=False) as stage:
+            paths = write_benchmark_report(folder, stage, commit=args.commit)
     except BenchError as error:
         if named:
             raise

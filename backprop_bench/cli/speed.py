@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -40,19 +41,24 @@ def add(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_speed(args: argparse.Namespace) -> int:
+    from backprop_bench.files import OutputFolder
+
+    for option in ("repeats", "epochs", "n_train", "blas_threads"):
+        check_count("--" + option.replace("_", "-"), getattr(args, option), 1)
+    with OutputFolder(args.out) if args.out else contextlib.nullcontext() as folder:
+        return _run_speed(args, folder)
+
+
+def _run_speed(args: argparse.Namespace, folder) -> int:
+    """Time, print, and write into ``folder`` (an open ``OutputFolder``) with --out."""
     from threadpoolctl import threadpool_limits
 
     from backprop_bench.data.datasets import load
     from backprop_bench.data.preprocessing import prepare
     from backprop_bench.experiments import environment, speed
-    from backprop_bench.files import check_output_folder
     from nets.network import DTYPES
     from nets.presets import PRESETS
 
-    for option in ("repeats", "epochs", "n_train", "blas_threads"):
-        check_count("--" + option.replace("_", "-"), getattr(args, option), 1)
-    if args.out:
-        check_output_folder(args.out)
     if args.blas_threads:
         environment.cap_threads(args.blas_threads)  # before JAX first runs
     preset = PRESETS[speed.PRESET]
@@ -73,8 +79,10 @@ def run_speed(args: argparse.Namespace) -> int:
         comparisons += speed.time_rungs(repeats=max(args.repeats, 5), progress=progress)
     print(speed.speed_markdown(speed.speed_table(comparisons)))
     if args.out:
-        for path in speed.write_outputs(comparisons, header, args.out):
-            print(f"wrote {path}")
+        with folder.replace() as stage:
+            written = speed.write_outputs(comparisons, header, stage)
+        for path in written:
+            print(f"wrote {Path(args.out) / Path(path).name}")
         if refresh_readme(args.readme, Path(args.out)):
             print(f"updated the generated speed block in {args.readme}")
     return 0

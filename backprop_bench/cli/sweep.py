@@ -35,19 +35,25 @@ def add(subparsers: argparse._SubParsersAction) -> None:
 def run_sweep(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from backprop_bench.cli.compare import KEPT_IN_CACHE
     from backprop_bench.cli.fits import execute, finish, report_run
     from backprop_bench.experiments import runner, sweeps
+    from backprop_bench.files import OutputFolder
     from backprop_bench.reports import sweeps as sweep_report
 
     sweep = sweeps.load(args.file)
     out = Path(args.out or sweep.out)
     plans = sweeps.plans(sweep, data_dir=args.data_dir)
+    with OutputFolder(out, after=KEPT_IN_CACHE) as folder:  # one run at a time writes it
 
-    def run(*, data_dir, **how) -> object:
-        return runner.run_plans(plans, out_dir=out, **how)
+        def run(*, data_dir, **how) -> object:
+            return runner.run_plans(plans, out_dir=out, **how)
 
-    comparison = execute(args, run)
-    paths = sweep_report.write_sweep(out, sweep.describe(), comparison)
-    print((out / "summary.md").read_text(encoding="utf-8"))
-    report_run(comparison, paths, out)
-    return finish(args, comparison, out, lambda readme: sweep_report.update_readme(readme, out))
+        comparison = execute(args, run)
+        with folder.replace() as stage:
+            paths = sweep_report.write_sweep(stage, sweep.describe(), comparison)
+        print((out / "summary.md").read_text(encoding="utf-8"))
+        report_run(comparison, paths, out)
+        return finish(
+            args, comparison, out, lambda readme: sweep_report.update_readme(readme, out)
+        )

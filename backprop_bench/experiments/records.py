@@ -14,16 +14,20 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import os
+import re
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
+from backprop_bench import schema
 from backprop_bench.errors import BenchError
-from backprop_bench.experiments.labels import decode_labels
+from backprop_bench.experiments.labels import SYMBOLS, decode_labels
 from backprop_bench.files import atomic_write_text, to_json
 
 RUNS_FOLDER = "runs"
@@ -34,6 +38,30 @@ SESSIONS_FOLDER = "sessions"
 # worker died: not a result, never cached, and the command that ran it exits with status 1.
 OK, DIVERGED, SKIPPED, CRASHED = "ok", "diverged", "skipped", "crashed"
 RESULTS = (OK, DIVERGED)
+STATUSES = (OK, DIVERGED, SKIPPED, CRASHED)
+
+#: A model's name: it stands in tables, plots, verdict sentences and the README, so it may hold
+#: letters, digits, spaces and ``_.,:=+-()[]`` only (a grid point's label ``svc C=10.0``, an
+#: import path ``pkg.mod:Name``), nothing that Markdown or HTML would read as markup.
+MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.,:=+()\[\]-]{0,199}")
+
+
+def check_model_name(name: object, where: str = "model name") -> str:
+    """``name`` if it is a model name (``MODEL_NAME``), else a ``BenchError`` naming it."""
+    if not isinstance(name, str) or not MODEL_NAME.fullmatch(name):
+        raise BenchError(
+            f"{where} {name!r}: a model's name holds letters, digits, spaces and _.,:=+-()[] only"
+        )
+    return name
+
+
+def _finite(value: float | None, low: float = 0.0, high: float = math.inf) -> bool:
+    return value is None or (math.isfinite(value) and low <= value <= high)
+
+
+ACCURACIES = ("train_accuracy", "test_accuracy")
+NON_NEGATIVE = ("fit_seconds", "fit_wall_seconds", "predict_seconds", "data_rss_mb",
+                "peak_rss_mb")  # fmt: skip
 
 
 @dataclass
@@ -84,15 +112,70 @@ class FitRecord:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], where: str = "a fit record") -> FitRecord:
-        """The record ``to_dict`` wrote; a ``BenchError`` naming ``where`` if it is not one."""
+        """The record ``to_dict`` wrote, checked field by field (``check``); a ``BenchError``
+        naming ``where`` and the field if it is not one."""
+        if not isinstance(data, Mapping):
+            raise BenchError(f"{where}: not a fit record (a JSON object)")
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - names)
         try:
             if unknown:
                 raise TypeError(f"unknown fields {unknown}")
-            return cls(**data)
+            record = cls(**data)
         except TypeError as error:
             raise BenchError(f"{where}: not a fit record ({error})") from None
+        problem = record.problem()
+        if problem:
+            raise BenchError(f"{where}: {problem}")
+        return record
+
+    def problem(self) -> str | None:
+        """What makes this record impossible, naming the field (``None`` if nothing): a value
+        of the wrong type, an accuracy outside 0..1 or not finite, a negative size or time,
+        predictions or a confusion matrix that do not fit the test set."""
+        for name, hint in typing.get_type_hints(FitRecord).items():
+            found = schema.problem(getattr(self, name), hint, name)
+            if found:
+                return found
+        if self.status not in STATUSES:
+            return f"field status: {self.status!r} is not one of {', '.join(STATUSES)}"
+        try:
+            check_model_name(self.model, "field model:")
+        except BenchError as error:
+            return str(error)
+        for name in ("n_train", "n_test"):
+            if getattr(self, name) < 1:
+                return f"field {name}: {getattr(self, name)} is not a size (1 or more)"
+        if (self.seed is not None and self.seed < 0) or self.subset_seed < 0:
+            return "field seed: a seed is 0 or more"
+        for name in ACCURACIES:
+            if not _finite(getattr(self, name), 0.0, 1.0):
+                return f"field {name}: {getattr(self, name)!r} is not an accuracy in 0..1"
+        for name in NON_NEGATIVE:
+            if not _finite(getattr(self, name)):
+                return f"field {name}: {getattr(self, name)!r} is not a finite value >= 0"
+        if self.status == OK and self.test_accuracy is None:
+            return "field test_accuracy: an ok fit has one"
+        predictions = self.test_predictions
+        if predictions is not None:
+            if len(predictions) != self.n_test or set(predictions) - set(SYMBOLS):
+                return (
+                    f"field test_predictions: {len(predictions)} labels for "
+                    f"n_test={self.n_test} test images (or a symbol that is not a class)"
+                )
+        matrix = self.confusion_matrix
+        if matrix is not None:
+            square = all(len(row) == len(matrix) for row in matrix)
+            if not square or any(v < 0 for row in matrix for v in row):
+                return "field confusion_matrix: not a square matrix of counts"
+            if sum(map(sum, matrix)) != self.n_test:
+                return f"field confusion_matrix: its counts do not add up to n_test={self.n_test}"
+        for number, epoch in enumerate(self.history or (), 1):
+            for name, value in epoch.items():
+                is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+                if value is not None and not (is_number and math.isfinite(value)):
+                    return f"field history, epoch {number}: {name}={value!r} is not a number"
+        return None
 
     @property
     def ok(self) -> bool:
@@ -142,6 +225,54 @@ class FitCache:
             return json.loads(self.session_path(session).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
+
+
+class GitState(TypedDict):
+    commit: str | None
+    dirty: bool
+
+
+class _BlasInfo(TypedDict):
+    internal_api: str
+
+
+class BlasInfo(_BlasInfo, total=False):
+    """A library of ``threadpoolctl.threadpool_info()``, as ``environment.blas`` keeps it."""
+
+    user_api: str | None
+    version: str | None
+    architecture: str | None
+    num_threads: int | None
+
+
+class Machine(TypedDict):
+    """What ``environment.describe`` says of the machine (the fields tables read)."""
+
+    cpu: str
+    cores: int
+    date: str
+    git: GitState
+    blas: list[BlasInfo]
+    versions: dict[str, str | None]
+
+
+class _Session(TypedDict):
+    id: str
+    jobs: int
+    blas_threads_per_job: int
+    environment: Machine
+
+
+class Session(_Session, total=False):
+    """One run that fitted models: its machine, parallelism and wall time (the runner's
+    ``_new_session``), kept in the cache and in each results folder's environment.json."""
+
+    command: str | None
+    planned_fits: int
+    fitted: int
+    wall_seconds: float
+    interrupted: bool
+    cluster: str
 
 
 @dataclass

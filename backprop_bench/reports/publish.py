@@ -15,13 +15,19 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
+from backprop_bench import schema
 from backprop_bench.errors import BenchError
-from backprop_bench.experiments.labels import decode_labels
-from backprop_bench.experiments.records import Comparison, FitRecord
+from backprop_bench.experiments.labels import SYMBOLS, decode_labels
+from backprop_bench.experiments.records import (
+    Comparison,
+    FitRecord,
+    Session,
+    check_model_name,
+)
 from backprop_bench.files import atomic_write_text, read_jsonl, to_json, write_jsonl
 from backprop_bench.reports import plots, tables, verdicts
 from backprop_bench.reports.readme import relative_link, replace_block
@@ -40,46 +46,31 @@ def write_results(
 ) -> list[Path]:
     """Write a comparison's records and environment into ``out_dir``, then render its tables
     and plots; ``pairs`` of model names get verdicts beside the network's."""
-    paths = write_records(out_dir, comparison)
-    if pairs:
-        name_pairs(out_dir, pairs)
-    return paths + render(out_dir)
+    return write_records(out_dir, comparison, pairs) + render(out_dir)
 
 
-def write_records(out_dir: Path, comparison: Comparison) -> list[Path]:
-    """``runs.jsonl``, ``environment.json`` and the test labels of a run, into ``out_dir``."""
+def write_records(
+    out_dir: Path, comparison: Comparison, pairs: Sequence[tuple[str, str]] = ()
+) -> list[Path]:
+    """``runs.jsonl``, ``environment.json`` (with ``pairs``) and the test labels of a run,
+    into ``out_dir``; a pair naming a model the run has no fits of is a ``BenchError``."""
+    check_pairs(out_dir, comparison.records, pairs)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [
         write_jsonl(out_dir / RUNS, [record.to_dict() for record in comparison.records]),
-        write_environment(out_dir, this_run=comparison.this_run, sessions=comparison.sessions),
+        write_environment(
+            out_dir, this_run=comparison.this_run, sessions=comparison.sessions, pairs=pairs
+        ),
     ]
     if comparison.test_labels is not None:
         paths.append(atomic_write_text(out_dir / TEST_LABELS, comparison.test_labels + "\n"))
     return paths
 
 
-def folder_verdicts(out_dir: Path, records: Sequence[FitRecord]) -> list[verdicts.PairVerdict]:
-    """The network against every other model of a results folder, then the pairs a user named
-    for it (``name_pairs``); none without test labels."""
-    labels = read_test_labels(out_dir)
-    if labels is None:
-        return []
-    pairs = list(dict.fromkeys([*verdicts.network_pairs(records), *read_pairs(out_dir)]))
-    return verdicts.verdicts(records, labels, pairs)
-
-
-def read_pairs(out_dir: Path) -> list[tuple[str, str]]:
-    """The pairs of models a user named for results folder ``out_dir``."""
-    path = out_dir / ENVIRONMENT
-    if not path.is_file():
-        return []
-    return [tuple(pair) for pair in json.loads(path.read_text(encoding="utf-8")).get("pairs", [])]
-
-
-def name_pairs(out_dir: Path, pairs: Sequence[tuple[str, str]]) -> None:
-    """Keep ``pairs`` of model names in ``out_dir``'s environment.json, so that every later
-    rendering compares them too; a name the folder has no fits of is a ``BenchError``."""
-    records, _ = read_results(out_dir)
+def check_pairs(
+    out_dir: Path, records: Sequence[FitRecord], pairs: Sequence[tuple[str, str]]
+) -> None:
+    """A ``BenchError`` for a pair naming a model that ``records`` have no fits of."""
     models = list(dict.fromkeys(record.model for record in records))
     for first, second in pairs:
         for name in (first, second):
@@ -88,28 +79,87 @@ def name_pairs(out_dir: Path, pairs: Sequence[tuple[str, str]]) -> None:
                     f"--pairs {first}:{second}: {out_dir} has no model {name!r} "
                     f"(it has {', '.join(models)})"
                 )
+
+
+def folder_verdicts(out_dir: Path, records: Sequence[FitRecord]) -> list[verdicts.PairVerdict]:
+    """The network against every other model of a results folder, then the pairs a user named
+    for it (``name_pairs``); none without test labels."""
+    labels = read_test_labels(out_dir, records[0].n_test)
+    if labels is None:
+        return []
+    pairs = list(dict.fromkeys([*verdicts.network_pairs(records), *read_pairs(out_dir)]))
+    return verdicts.verdicts(records, labels, pairs)
+
+
+class ResultsEnvironment(TypedDict, total=False):
+    """A results folder's environment.json: this run, the sessions behind its fits, and the
+    pairs of models a user named for it."""
+
+    this_run: dict[str, Any]
+    sessions: list[Session]
+    pairs: list[tuple[str, str]]
+
+
+def read_environment(out_dir: Path) -> ResultsEnvironment:
+    """Results folder ``out_dir``'s environment.json, checked (``{}`` if it has none); a
+    ``BenchError`` names the file and the field at fault."""
     path = out_dir / ENVIRONMENT
-    document = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    if not path.is_file():
+        return {}
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise BenchError(f"{path}: not readable JSON ({error})") from None
+    schema.check(document, ResultsEnvironment, str(path))
+    for pair in document.get("pairs", []):
+        for name in pair:
+            check_model_name(name, f"{path}: field pairs:")
+    return document
+
+
+def read_pairs(out_dir: Path) -> list[tuple[str, str]]:
+    """The pairs of models a user named for results folder ``out_dir``."""
+    return [tuple(pair) for pair in read_environment(out_dir).get("pairs", [])]
+
+
+def name_pairs(out_dir: Path, pairs: Sequence[tuple[str, str]]) -> None:
+    """Keep ``pairs`` of model names in ``out_dir``'s environment.json, so that every later
+    rendering compares them too; a name the folder has no fits of is a ``BenchError``."""
+    records, _ = read_results(out_dir)
+    check_pairs(out_dir, records, pairs)
+    document = dict(read_environment(out_dir))
     known = [tuple(pair) for pair in document.get("pairs", [])]
     document["pairs"] = [list(pair) for pair in dict.fromkeys([*known, *map(tuple, pairs)])]
-    atomic_write_text(path, to_json(document))
+    atomic_write_text(out_dir / ENVIRONMENT, to_json(document))
 
 
-def read_test_labels(out_dir: Path) -> np.ndarray | None:
-    """The true class of every test image of results folder ``out_dir``, if it has them."""
+def read_test_labels(out_dir: Path, n_test: int | None = None) -> np.ndarray | None:
+    """The true class of every test image of results folder ``out_dir``, if it has them; a
+    ``BenchError`` if they are not class symbols, or not ``n_test`` of them."""
     path = out_dir / TEST_LABELS
-    return decode_labels(path.read_text(encoding="utf-8").strip()) if path.is_file() else None
+    if not path.is_file():
+        return None
+    text = path.read_text(encoding="utf-8").strip()
+    if set(text) - set(SYMBOLS):
+        raise BenchError(f"{path}: holds characters that are not class labels")
+    if n_test is not None and len(text) != n_test:
+        raise BenchError(f"{path}: {len(text)} labels, but the fits were tested on {n_test}")
+    return decode_labels(text)
 
 
 def write_environment(
-    out_dir: Path, *, this_run: Mapping[str, Any], sessions: Sequence[Mapping[str, Any]]
+    out_dir: Path,
+    *,
+    this_run: Mapping[str, Any],
+    sessions: Sequence[Mapping[str, Any]],
+    pairs: Sequence[tuple[str, str]] = (),
 ) -> Path:
-    """``environment.json``: this run (date, command, wall time, fits run and cached) and the
-    sessions that made the fits (machine, BLAS, libraries, commit, their own wall time)."""
-    document = {"this_run": dict(this_run), "sessions": list(sessions)}
-    pairs = read_pairs(out_dir)
-    if pairs:  # the user's pairs stay with the folder
-        document["pairs"] = [list(pair) for pair in pairs]
+    """``environment.json``: this run (date, command, wall time, fits run and cached), the
+    sessions that made the fits (machine, BLAS, libraries, commit, their own wall time) and
+    the pairs of models the user named for the folder."""
+    document: dict[str, Any] = {"this_run": dict(this_run), "sessions": list(sessions)}
+    if pairs:
+        document["pairs"] = [list(pair) for pair in dict.fromkeys(map(tuple, pairs))]
     return atomic_write_text(out_dir / ENVIRONMENT, to_json(document))
 
 
@@ -152,22 +202,37 @@ def render(out_dir: Path) -> list[Path]:
     return written
 
 
-def read_results(out_dir: Path) -> tuple[list[FitRecord], list[dict[str, Any]]]:
-    """The records and sessions stored in results folder ``out_dir``."""
+def read_results(
+    out_dir: Path, one_test_set: bool = True
+) -> tuple[list[FitRecord], list[dict[str, Any]]]:
+    """The records and sessions stored in results folder ``out_dir``, each record checked
+    (``FitRecord.from_dict``), and the set of them: no fit twice, and with ``one_test_set``
+    (a comparison, not a sweep) one dataset, training and test set. A ``BenchError`` names
+    the file, the line and the field at fault."""
     path = out_dir / RUNS
     if not path.is_file():
         raise BenchError(f"{out_dir} holds no {RUNS}: run `backprop-bench compare` first")
-    try:
-        rows = read_jsonl(path)
-    except (OSError, ValueError) as error:
-        raise BenchError(f"{path} is not readable JSON Lines: {error}") from None
-    records = [FitRecord.from_dict(row, f"{path} line {n}") for n, row in enumerate(rows, 1)]
+    records = [FitRecord.from_dict(row, where) for where, row in read_jsonl(path)]
     if not records:
         raise BenchError(f"{path} holds no fit records")
-    sessions: list[dict[str, Any]] = []
-    if (out_dir / ENVIRONMENT).is_file():
-        sessions = json.loads((out_dir / ENVIRONMENT).read_text(encoding="utf-8"))["sessions"]
-    return records, sessions
+    seen: dict[tuple, int] = {}
+    for number, record in enumerate(records, 1):
+        fit = (record.model, record.seed, record.dataset, record.n_train, record.n_test)
+        if fit in seen:
+            raise BenchError(
+                f"{path} line {number}: model {record.model} seed {record.seed} is already "
+                f"recorded on line {seen[fit]}"
+            )
+        seen[fit] = number
+        data = (record.dataset, record.n_train, record.n_test, record.subset_seed)
+        first = (records[0].dataset, records[0].n_train, records[0].n_test, records[0].subset_seed)
+        if one_test_set and data != first:
+            raise BenchError(
+                f"{path} line {number}: dataset {data[0]} with n_train {data[1]}, n_test "
+                f"{data[2]}, where line 1 has {first[0]} with {first[1]}, {first[2]}: a "
+                "comparison is of one training and test set"
+            )
+    return records, list(read_environment(out_dir).get("sessions", []))
 
 
 def write_csv(frame, path: Path) -> Path:

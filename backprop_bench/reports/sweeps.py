@@ -19,17 +19,19 @@ those files alone (``backprop-bench report`` does that for a committed folder):
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from backprop_bench import schema
 from backprop_bench.errors import BenchError
-from backprop_bench.experiments.records import Comparison, FitRecord
-from backprop_bench.files import atomic_write_text, to_json
+from backprop_bench.experiments.records import Comparison, FitRecord, check_model_name
+from backprop_bench.files import atomic_write_text, child, to_json
 from backprop_bench.reports import publish, tables
 from backprop_bench.reports.plots import legend, plt, save_png
 from backprop_bench.reports.readme import relative_link, replace_block
@@ -60,11 +62,46 @@ def write_sweep(out_dir: Path, description: Mapping[str, Any], comparison: Compa
     return paths + render_sweep(out_dir)
 
 
+class PointDescription(TypedDict):
+    model: str
+    values: dict[str, Any]
+
+
+class SweepDescription(TypedDict):
+    """A sweep's ``sweep.json`` (``experiments.sweeps.Sweep.describe``), as far as its
+    rendering reads it."""
+
+    path: str
+    title: str
+    seeds: list[int]
+    axes: list[str]
+    points: dict[str, PointDescription]
+
+
+AXIS = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")  # dataset, n_train or a parameter's name
+
+
 def read_description(out_dir: Path) -> dict[str, Any]:
+    """Results folder ``out_dir``'s sweep.json, checked: its axes become file names
+    (``accuracy_vs_AXIS.png``) and its labels table cells, so each must be a plain name."""
     path = out_dir / SWEEP
     if not path.is_file():
         raise BenchError(f"{out_dir} holds no {SWEEP}: run `backprop-bench sweep` first")
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        description = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise BenchError(f"{path}: not readable JSON ({error})") from None
+    schema.check(description, SweepDescription, str(path))
+    for axis in description["axes"]:
+        if not AXIS.fullmatch(axis):
+            raise BenchError(f"{path}: field axes: {axis!r} is not the name of a parameter")
+    for label, point in description["points"].items():
+        check_model_name(label, f"{path}: field points:")
+        check_model_name(point["model"], f"{path}: field points.{label}.model:")
+        for name in point["values"]:
+            if not AXIS.fullmatch(name):
+                raise BenchError(f"{path}: field points.{label}.values: {name!r} is not a name")
+    return description
 
 
 def tidy(records: Sequence[FitRecord], description: Mapping[str, Any]) -> pd.DataFrame:
@@ -129,7 +166,7 @@ def plot_axis(frame: pd.DataFrame, axis: str, axes: Sequence[str], out_dir: Path
     ax.set_ylabel("test accuracy (mean over seeds; band: smallest to largest)")
     ax.set_title(f"test accuracy against {axis}")
     legend(ax)
-    paths.append(out_dir / f"accuracy_vs_{axis}.png")
+    paths.append(child(out_dir, f"accuracy_vs_{axis}.png", "axis"))
     save_png(figure, paths[-1])
     found = exponents(frame, axes) if logx else None
     figure, pair = plt.subplots(1, 2, figsize=(13, 4.5), layout="constrained")
@@ -144,7 +181,7 @@ def plot_axis(frame: pd.DataFrame, axis: str, axes: Sequence[str], out_dir: Path
         ax.set_title(f"{name} time against {axis}" + (" (time ∝ n_train^b)" if labels else ""))
         if labels or ax is pair[-1]:
             legend(ax)
-    paths.append(out_dir / f"time_vs_{axis}.png")
+    paths.append(child(out_dir, f"time_vs_{axis}.png", "axis"))
     save_png(figure, paths[-1])
     return paths
 
@@ -238,7 +275,7 @@ def crossings(frame: pd.DataFrame, axes: Sequence[str], network: str) -> pd.Data
 
 def _analysis(out_dir: Path) -> dict[str, Any]:
     """Everything a sweep's tables and summary are made of, from its files alone."""
-    records, sessions = publish.read_results(out_dir)
+    records, sessions = publish.read_results(out_dir, one_test_set=False)
     description = read_description(out_dir)
     frame = tidy(records, description)
     axes = [axis for axis in description["axes"] if axis in frame]

@@ -54,7 +54,7 @@ def test_a_write_failing_midway_leaves_no_file(tmp_path, monkeypatch):
 def test_jsonl_round_trip(tmp_path):
     rows = [{"model": "net", "seed": 0, "history": [{"epoch": 1}]}, {"model": "svc", "seed": None}]
     files.write_jsonl(tmp_path / "runs.jsonl", rows)
-    assert files.read_jsonl(tmp_path / "runs.jsonl") == rows
+    assert [row for _, row in files.read_jsonl(tmp_path / "runs.jsonl")] == rows
 
 
 def test_non_finite_numbers_are_refused_rather_than_written_as_invalid_json(tmp_path):

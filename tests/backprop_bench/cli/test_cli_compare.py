@@ -105,7 +105,7 @@ def test_report_calls_the_benchmark_report_when_asv_results_exist(workdir, capsy
     monkeypatch.setattr(asv_report, "write_benchmark_report", fake_report)
     (workdir / ".asv" / "results").mkdir(parents=True)
     assert cli.main(["report", "--commit", "abc123"]) == 0
-    assert calls == [(".asv/results", "results/benchmarks", "abc123")]
+    assert calls == [(".asv/results", "results/benchmarks/.staging", "abc123")]  # then moved in
 
 
 def test_report_with_nothing_to_report_is_one_line(workdir, capsys):
