@@ -77,13 +77,16 @@ def _problem(error: OSError) -> str:
 class OutputFolder:
     """A results folder that one run at a time writes, and that is replaced whole.
 
-    ``with OutputFolder(path) as folder:`` checks that files can be written there and that it
-    is empty or a results folder (it creates it if needed), takes its lock (a second run gets a
-    ``BenchError`` at once) and finishes or clears what a killed run left. Inside,
-    ``with folder.replace() as stage:`` gives an empty staging folder to write every new file
-    into; on leaving, the new files replace the folder's (``keep`` names files copied into the
-    stage first, ``whole=False`` keeps old files the new set lacks). A failure while writing
-    (a full disk) is a one-line ``BenchError`` and leaves the folder as it was.
+    ``with OutputFolder(path) as folder:`` touches nothing yet, so that a command checks its
+    request first; ``folder.open()`` (called by the runner once a plan is checked, and by
+    ``replace`` at the latest; repeatable) checks that files can be written there and that it
+    is empty or a results folder (creating it if needed), takes its lock (a second run gets a
+    ``BenchError`` at once) and finishes or clears what a killed run left. The lock is held
+    until the ``with`` ends. ``with folder.replace() as stage:`` gives an empty staging folder
+    to write every new file into; on leaving, the new files replace the folder's (``keep``
+    names files copied into the stage first, ``whole=False`` keeps old files the new set
+    lacks). A failure while writing (a full disk) is a one-line ``BenchError`` and leaves the
+    folder as it was.
     """
 
     def __init__(self, path: str | os.PathLike, option: str = "--out", after: str = "") -> None:
@@ -93,8 +96,15 @@ class OutputFolder:
         self._lock: Any = None
 
     def __enter__(self) -> OutputFolder:
+        return self
+
+    def open(self) -> OutputFolder:
+        """Check the folder, take its lock and recover what a killed run left (see the class);
+        a no-op once open."""
         from filelock import FileLock, Timeout
 
+        if self._lock is not None:
+            return self
         check_output_folder(self.path, self.option)
         foreign = [
             entry.name
@@ -143,8 +153,7 @@ class OutputFolder:
     def replace(self, keep: Iterable[str] = (), whole: bool = True) -> Iterator[Path]:
         """Yield an empty staging folder (holding copies of ``keep`` where the folder has
         them); on leaving, its files replace the folder's (see the class)."""
-        if self._lock is None:
-            raise RuntimeError("OutputFolder.replace needs the folder open (with ...)")
+        self.open()
         stage = self.path / STAGING
         try:
             if stage.exists():

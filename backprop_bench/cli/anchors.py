@@ -49,7 +49,7 @@ def run_anchors(args: argparse.Namespace) -> int:
     with OutputFolder(args.out, after=KEPT_IN_CACHE) as folder:  # one run at a time writes it
 
         def run(*, data_dir, **how) -> object:  # anchors read their datasets from the cache
-            return anchors.run_anchors(chosen, **how)
+            return anchors.run_anchors(chosen, out_dir=folder, **how)
 
         return _publish(args, folder, execute(args, run))
 

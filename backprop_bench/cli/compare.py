@@ -183,16 +183,16 @@ def _run_comparison(args: argparse.Namespace, **settings) -> int:
     out = Path(settings.pop("out"))
     settings["models"] = with_svm_engine(settings["models"], args.svm_engine)
     with OutputFolder(out, after=KEPT_IN_CACHE) as folder:  # one run at a time writes it
-        committed = _committed(out)
+
+        def run(**how) -> object:  # the runner opens (locks) the folder once the plan holds
+            return runner.compare(**settings, dtype=args.dtype, out_dir=folder, **how)
+
+        comparison = execute(args, run)
+        committed = _committed(out)  # read under the lock: what this run replaces
         try:  # the pairs a user named for the folder stay with it, where their models do
             kept = publish.read_pairs(out)
         except BenchError:
             kept = []
-
-        def run(**how) -> object:
-            return runner.compare(**settings, dtype=args.dtype, out_dir=out, **how)
-
-        comparison = execute(args, run)
         lines = _reproduction_lines(committed, comparison)
         if lines:
             comparison.this_run["reproduction"] = lines

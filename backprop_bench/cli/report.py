@@ -63,12 +63,13 @@ def run_report(args: argparse.Namespace) -> int:
         # locked while it is read and rebuilt: a run writing it meanwhile is refused, and
         # this one reads the files of one run, never a mix of two
         with OutputFolder(folder, "results folder") as opened:
+            opened.open()
             render, update = publish.render, publish.update_readme
             if (folder / sweep_report.SWEEP).is_file():  # a sweep's folder keeps its description
                 render, update = sweep_report.render_sweep, sweep_report.update_readme
             with opened.replace(keep=inputs) as stage:
                 if args.pairs and render is publish.render:
-                    publish.name_pairs(stage, args.pairs)
+                    publish.name_pairs(stage, args.pairs, folder)
                 written = render(stage)
             print(f"{folder}: rebuilt {len(written)} tables and plots")
             if readme.is_file() and update(readme, folder):

@@ -46,6 +46,8 @@ def run_speed(args: argparse.Namespace) -> int:
     for option in ("repeats", "epochs", "n_train", "blas_threads"):
         check_count("--" + option.replace("_", "-"), getattr(args, option), 1)
     with OutputFolder(args.out) if args.out else contextlib.nullcontext() as folder:
+        if folder is not None:
+            folder.open()  # checked and locked before any timing
         return _run_speed(args, folder)
 
 

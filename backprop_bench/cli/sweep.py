@@ -47,7 +47,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     with OutputFolder(out, after=KEPT_IN_CACHE) as folder:  # one run at a time writes it
 
         def run(*, data_dir, **how) -> object:
-            return runner.run_plans(plans, out_dir=out, **how)
+            return runner.run_plans(plans, out_dir=folder, **how)
 
         comparison = execute(args, run)
         with folder.replace() as stage:

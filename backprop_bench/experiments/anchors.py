@@ -85,11 +85,13 @@ def run_anchors(
     command: str | None = None,
     isolate: bool = True,
     client: Any = None,
+    out_dir: Any = None,
 ) -> list[tuple[Anchor, Comparison | None]]:
     """Run every runnable anchor; returns each anchor with its comparison (None: not run).
 
     Anchors sharing a dataset, training size, preprocessing and seeds run as one comparison.
-    Every request is checked (models, parameters, sizes) before any fit.
+    Every request is checked (models, parameters, sizes) before any fit, and then ``out_dir``
+    (as ``runner.compare`` checks it).
     """
     groups: dict[tuple, list[Anchor]] = {}
     for anchor in anchors:
@@ -119,6 +121,7 @@ def run_anchors(
             command=command,
             isolate=isolate,
             client=client,
+            out_dir=out_dir,
         )
         for anchor in groups[key]:
             found[anchor.id] = comparison

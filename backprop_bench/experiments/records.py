@@ -229,7 +229,7 @@ class FitCache:
 
 class GitState(TypedDict):
     commit: str | None
-    dirty: bool
+    dirty: bool | None  # None: not in a git work tree
 
 
 class _BlasInfo(TypedDict):

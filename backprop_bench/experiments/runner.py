@@ -59,7 +59,7 @@ from backprop_bench.experiments.records import (
     FitRecord,
     fit_key,
 )
-from backprop_bench.files import check_output_folder
+from backprop_bench.files import OutputFolder, check_output_folder
 
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
 
@@ -582,13 +582,14 @@ def compare(
     on_event: Callable[[Event], None] | None = None,
     command: str | None = None,
     fetch: Callable[[str], Any] | None = None,
-    out_dir: str | os.PathLike | None = None,
+    out_dir: str | os.PathLike | OutputFolder | None = None,
     client: Any = None,
 ) -> Comparison:
     """Plan and run a comparison (finished fits from the cache); ``reports.publish`` writes it.
 
-    ``out_dir``, if given, is checked to be a folder files can be written into, after the
-    request is checked and before any fit.
+    ``out_dir``, if given, is checked to be a folder files can be written into (an
+    ``OutputFolder`` is opened: checked and locked), after the request is checked and before
+    any fit.
 
     ``fetch(dataset)`` is called once before any fit runs when some must (the command line
     passes one that shows download progress); by default ``datasets.load`` is used, so that
@@ -631,7 +632,7 @@ def run_plans(
     on_event: Callable[[Event], None] | None = None,
     command: str | None = None,
     fetch: Callable[[str], Any] | None = None,
-    out_dir: str | os.PathLike | None = None,
+    out_dir: str | os.PathLike | OutputFolder | None = None,
     client: Any = None,
 ) -> Comparison:
     """Run checked ``plans`` as one (one pool, longest fit first; a sweep's plans are one per
@@ -640,7 +641,9 @@ def run_plans(
     there is one plan (a comparison: its verdicts pair the fits image by image)."""
     start = time.perf_counter() if start is None else start
     jobs = check_jobs(jobs)
-    if out_dir is not None:
+    if isinstance(out_dir, OutputFolder):
+        out_dir.open()  # checked and locked for the rest of the command
+    elif out_dir is not None:
         check_output_folder(out_dir)
     cache = cache or FitCache(runs_cache_dir())
     fetched: set[str] = set()

@@ -122,11 +122,14 @@ def read_pairs(out_dir: Path) -> list[tuple[str, str]]:
     return [tuple(pair) for pair in read_environment(out_dir).get("pairs", [])]
 
 
-def name_pairs(out_dir: Path, pairs: Sequence[tuple[str, str]]) -> None:
+def name_pairs(
+    out_dir: Path, pairs: Sequence[tuple[str, str]], folder: Path | None = None
+) -> None:
     """Keep ``pairs`` of model names in ``out_dir``'s environment.json, so that every later
-    rendering compares them too; a name the folder has no fits of is a ``BenchError``."""
+    rendering compares them too; a name the folder has no fits of is a ``BenchError`` naming
+    ``folder`` (default ``out_dir``: the results folder whose staging copy this is)."""
     records, _ = read_results(out_dir)
-    check_pairs(out_dir, records, pairs)
+    check_pairs(folder or out_dir, records, pairs)
     document = dict(read_environment(out_dir))
     known = [tuple(pair) for pair in document.get("pairs", [])]
     document["pairs"] = [list(pair) for pair in dict.fromkeys([*known, *map(tuple, pairs)])]
