@@ -51,7 +51,9 @@ def add_asv_options(parser: argparse.ArgumentParser) -> None:
         help="passed to asv run: 'same' measures this environment's installed package "
         "(default: asv builds each commit in its own environment)",
     )
-    parser.add_argument("--bench", metavar="REGEX", help="only the benchmarks matching REGEX")
+    parser.add_argument(
+        "--bench", type=regex, metavar="REGEX", help="only the benchmarks matching REGEX"
+    )
     parser.add_argument(
         "--asv-results",
         default=ASV_RESULTS,
@@ -60,10 +62,20 @@ def add_asv_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def regex(text: str) -> str:
+    """``text``, if it is a regular expression (argparse type for --bench)."""
+    import re
+
+    try:
+        re.compile(text)
+    except re.error as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a regular expression ({error})")
+    return text
+
+
 def run_noise_floor(args: argparse.Namespace) -> int:
     from backprop_bench.cli.asv_runs import resolve_commit, run_asv
-    from backprop_bench.errors import BenchError
-    from backprop_bench.files import check_output_folder
+    from backprop_bench.files import OutputFolder
     from backprop_bench.reports import noise
     from backprop_bench.reports.asv_report import (
         machine_description,
@@ -73,37 +85,36 @@ def run_noise_floor(args: argparse.Namespace) -> int:
     )
 
     out = pathlib.Path(args.out)
-    check_output_folder(out, "--out")
-    seconds: list[float] = []
-    if args.from_files:
-        first_file, second_file = (pathlib.Path(name) for name in args.from_files)
-    else:
-        sha = resolve_commit(args.commit)
-        results = pathlib.Path(args.asv_results)
-        first_file = pathlib.Path(AA_FOLDER) / f"{sha[:8]}-first.json"
-        second_file = pathlib.Path(AA_FOLDER) / f"{sha[:8]}-second.json"
-        for run, keep_as in (("first", first_file), ("second", second_file)):
-            print(f"noise-floor: {run} run of {sha[:8]} (asv's progress follows)", flush=True)
-            seconds.append(
-                run_asv(sha, keep_as, results=results, python=args.python, bench=args.bench)
+    with OutputFolder(out) as folder:
+        folder.open()  # checked and locked before asv runs
+        seconds: list[float] = []
+        if args.from_files:
+            first_file, second_file = (pathlib.Path(name) for name in args.from_files)
+            noise.check_pair_files(first_file, second_file)
+        else:
+            sha = resolve_commit(args.commit)
+            results = pathlib.Path(args.asv_results)
+            first_file = pathlib.Path(AA_FOLDER) / f"{sha[:8]}-first.json"
+            second_file = pathlib.Path(AA_FOLDER) / f"{sha[:8]}-second.json"
+            for run, keep_as in (("first", first_file), ("second", second_file)):
+                print(f"noise-floor: {run} run of {sha[:8]} (asv's progress follows)", flush=True)
+                seconds.append(
+                    run_asv(sha, keep_as, results=results, python=args.python, bench=args.bench)
+                )
+                print(f"noise-floor: {run} run took {seconds[-1]:.0f} s; kept as {keep_as}")
+        described = read_benchmarks_json(args.asv_results)
+        first = read_result_file(first_file, described)
+        second = read_result_file(second_file, described)
+        table = noise.aa_table(first, second, (first_file, second_file))
+        machine = machine_description(pathlib.Path(args.asv_results), first["machine"].iloc[0])
+        with folder.replace(whole=False) as stage:  # the benchmark report's files stay
+            written = noise.write_noise_floor(
+                stage / NOISE_FLOOR, table, first, second, seconds, machine
             )
-            print(f"noise-floor: {run} run took {seconds[-1]:.0f} s; kept as {keep_as}")
-    described = read_benchmarks_json(args.asv_results)
-    first = read_result_file(first_file, described)
-    second = read_result_file(second_file, described)
-    if first["commit"].iloc[0] != second["commit"].iloc[0]:
-        raise BenchError(
-            f"{first_file} and {second_file} are runs of different commits "
-            f"({first['commit'].iloc[0][:8]}, {second['commit'].iloc[0][:8]}): an A/A pair "
-            "is one commit run twice"
-        )
-    table = noise.noise_floor_table(first, second)
-    machine = machine_description(pathlib.Path(args.asv_results), first["machine"].iloc[0])
-    written = noise.write_noise_floor(out / NOISE_FLOOR, table, first, second, seconds, machine)
-    print(noise.summary_line(table))
-    for path in written:
-        print(f"wrote {path}")
-    readme = pathlib.Path(args.readme)
-    if readme.is_file() and update_readme(readme, out):
-        print(f"{out}: updated the generated benchmarks block in {readme}")
+        print(noise.summary_line(table))
+        for path in written:
+            print(f"wrote {out / path.name}")
+        readme = pathlib.Path(args.readme)
+        if readme.is_file() and update_readme(readme, out):
+            print(f"{out}: updated the generated benchmarks block in {readme}")
     return 0

@@ -74,9 +74,35 @@ def _status(value: object) -> str:
     return "ok"
 
 
-def _expand(name: str, entry: list, columns: list[str], info: dict) -> list[dict]:
-    """Rows for one benchmark of one result file: one per parameter combination."""
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _fields(where: str, entry: object, columns: list[str]) -> dict:
+    """One benchmark's entry of an asv result file as {column: value}, its types checked:
+    results a number, null or a list of them; params a list of lists of strings; started_at
+    a number or null. A ``BenchError`` names the file, the benchmark and the field."""
+    if not isinstance(entry, list):
+        raise BenchError(f"{where}: not a list of {', '.join(columns)}")
     fields = dict(zip(columns, entry, strict=False))  # asv drops trailing nulls
+    values = fields.get("result")
+    listed = values if isinstance(values, list) else [values]
+    if not all(value is None or _number(value) for value in listed):
+        raise BenchError(f"{where}: field result holds something that is not a number or null")
+    params = fields.get("params") or []
+    if not isinstance(params, list) or not all(
+        isinstance(values, list) and all(isinstance(v, str) for v in values) for values in params
+    ):
+        raise BenchError(f"{where}: field params is not a list of lists of parameter values")
+    started = fields.get("started_at")
+    if started is not None and not _number(started):
+        raise BenchError(f"{where}: field started_at is not a time")
+    return fields
+
+
+def _expand(where: str, name: str, fields: dict, info: dict) -> list[dict]:
+    """Rows for one benchmark of one result file (``_fields``): one per parameter
+    combination."""
     values = fields.get("result")
     params = fields.get("params") or []
     combinations = list(itertools.product(*[[_parse_param(v) for v in p] for p in params]))
@@ -86,22 +112,21 @@ def _expand(name: str, entry: list, columns: list[str], info: dict) -> list[dict
         values = [values]
     if len(values) != len(combinations):
         raise BenchError(
-            f"asv result for {name} has {len(values)} values for {len(combinations)} "
+            f"{where}: field result has {len(values)} values for {len(combinations)} "
             "parameter combinations"
         )
     names = info.get("param_names") or []
     if len(names) != len(params):  # benchmarks.json describes today's suite, not this result's
         names = [f"param{i}" for i in range(len(params))]
-    started = fields.get("started_at")
     return [
         {
             "benchmark": name,
-            "type": info.get("type", name.rsplit(".", 1)[-1].split("_", 1)[0]),
-            "unit": info.get("unit", ""),
+            "type": str(info.get("type", name.rsplit(".", 1)[-1].split("_", 1)[0])),
+            "unit": str(info.get("unit", "")),
             "params": dict(zip(names, combination, strict=True)),
             "value": np.nan if value is None else float(value),
             "status": _status(value),
-            "started_at": started,
+            "started_at": fields.get("started_at"),
         }
         for combination, value in zip(combinations, values, strict=True)
     ]
@@ -134,7 +159,10 @@ def read_benchmarks_json(results_dir: str | os.PathLike) -> dict:
     """asv's description of the suite (parameter names, type, unit of every benchmark) from
     ``results_dir``/benchmarks.json; empty where the folder has none."""
     described = pathlib.Path(results_dir) / "benchmarks.json"
-    return _read_json(described) if described.is_file() else {}
+    content = _read_json(described) if described.is_file() else {}
+    if not isinstance(content, dict):
+        raise BenchError(f"{described}: not asv's description of a suite (not a JSON object)")
+    return content
 
 
 def params_text(params: dict) -> str:
@@ -155,12 +183,27 @@ def read_result_file(path: str | os.PathLike, benchmarks: dict | None = None) ->
 
 
 def _result_rows(path: pathlib.Path, benchmarks: dict, run_name: str) -> list[dict]:
+    """The rows of one asv result file, every field checked where it is read: a file from
+    someone else's clone is one ``BenchError`` naming the file and the field, not a traceback."""
     data = _read_json(path)
     if not isinstance(data, dict) or not {"commit_hash", "results"} <= data.keys():
         raise BenchError(f"{path} is not an asv result file (no commit_hash/results)")
     columns = data.get("result_columns", ["result", "params"])
+    machine = data.get("params", {})
+    machine = machine.get("machine", path.parent.name) if isinstance(machine, dict) else None
+    for field, value, ok in (
+        ("commit_hash", data["commit_hash"], isinstance(data["commit_hash"], str)),
+        ("results", data["results"], isinstance(data["results"], dict)),
+        ("result_columns", columns, isinstance(columns, list)
+         and all(isinstance(c, str) for c in columns)),
+        ("params.machine", machine, isinstance(machine, str)),
+        ("env_name", data.get("env_name", ""), isinstance(data.get("env_name", ""), str)),
+        ("date", data.get("date"), data.get("date") is None or _number(data.get("date"))),
+    ):  # fmt: skip
+        if not ok:
+            raise BenchError(f"{path}: field {field} is not what asv writes ({value!r:.40})")
     run = {
-        "machine": data.get("params", {}).get("machine", path.parent.name),
+        "machine": machine,
         "env": data.get("env_name", ""),
         "commit": data["commit_hash"],
         "date": pd.to_datetime(data.get("date"), unit="ms", utc=True),
@@ -168,8 +211,10 @@ def _result_rows(path: pathlib.Path, benchmarks: dict, run_name: str) -> list[di
     }
     rows = []
     for name, entry in data["results"].items():
+        where = f"{path}: benchmark {name}"
         info = benchmarks.get(name, {}) if isinstance(benchmarks.get(name), dict) else {}
-        rows.extend({**run, **row} for row in _expand(name, entry, columns, info))
+        fields = _fields(where, entry, columns)
+        rows.extend({**run, **row} for row in _expand(where, name, fields, info))
     return rows
 
 

@@ -103,6 +103,45 @@ def noise_floor_table(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame
     return out.sort_values(KEY, ignore_index=True)
 
 
+def check_pair_files(first: pathlib.Path, second: pathlib.Path) -> None:
+    """Refuse, before they are read as an A/A pair, a missing file, one file named twice, or
+    two files with the same content (one run copied): a pair is two runs."""
+    for path in (first, second):
+        if not path.is_file():
+            raise BenchError(f"--from {path}: no such file")
+    if first.resolve() == second.resolve():
+        raise BenchError(f"--from {first} {second}: the same file twice; an A/A pair is two runs")
+    if first.read_bytes() == second.read_bytes():
+        raise BenchError(
+            f"--from {first} {second}: the two files are identical (one run, copied); an A/A "
+            "pair is two runs"
+        )
+
+
+def aa_table(
+    first: pd.DataFrame, second: pd.DataFrame, files: tuple[pathlib.Path, pathlib.Path]
+) -> pd.DataFrame:
+    """``noise_floor_table`` of two runs (read from ``files``) that make an A/A pair: one
+    commit, one machine and environment, and at least one benchmark that both measured. Else
+    a ``BenchError`` naming the files, before anything is written: a floor of nothing would
+    make every later call "same"."""
+    names = f"{files[0]} and {files[1]}"
+    for column, what in (("commit", "commits"), ("machine", "machines"), ("env", "environments")):
+        values = [str(run[column].iloc[0]) for run in (first, second)]
+        if values[0] != values[1]:
+            shown = ", ".join(v[:8] if column == "commit" else v for v in values)
+            raise BenchError(
+                f"{names} are runs of different {what} ({shown}): an A/A pair is one commit "
+                "run twice on one machine"
+            )
+    table = noise_floor_table(first, second)
+    if not table["ratio"].notna().any():
+        raise BenchError(
+            f"{names} have no benchmark that both measured: there is no noise floor to record"
+        )
+    return table
+
+
 def noise_summary(table: pd.DataFrame) -> dict[str, dict[str, float]]:
     """Per benchmark type: how many measured, the median and largest ratio."""
     summary = {}
@@ -130,6 +169,20 @@ def read_noise_floor(path: str | os.PathLike) -> pd.DataFrame:
     missing = {*KEY, "type", "ratio"} - set(table.columns)
     if missing:
         raise BenchError(f"{path} is not a noise floor: it has no {', '.join(sorted(missing))}")
+    ratio = pd.to_numeric(table["ratio"], errors="coerce")
+    for row, (given, value) in enumerate(zip(table["ratio"], ratio, strict=True)):
+        present = not (isinstance(given, float) and np.isnan(given))
+        if present and not (np.isfinite(value) and value >= 1):  # larger / smaller
+            raise BenchError(
+                f"{path} line {row + 2}: field ratio {str(given)!r} is not a number of at least 1"
+            )
+        if not isinstance(table["benchmark"].iloc[row], str):
+            raise BenchError(f"{path} line {row + 2}: field benchmark is empty")
+    if not ratio.notna().any():
+        raise BenchError(
+            f"{path} holds no measured floor: run `backprop-bench noise-floor` to measure one"
+        )
+    table["ratio"] = ratio
     table["params"] = table["params"].fillna("").astype(str)
     return table
 

@@ -264,3 +264,134 @@ def test_a_machine_that_slowed_down_widens_the_times_thresholds(results):
     )
     assert table.loc[(ROUTINE, "routine=vectorised, batch_size=1"), "verdict"] == "slower"
     assert table.loc[(ACCURACY, ""), "verdict"] == "lower"  # not a time: not widened
+
+
+# --- bad input on the asv side: one line, before anything is written ---------------------------
+
+
+@pytest.fixture
+def committed_floor(tmp_path):
+    """A results folder holding a floor already, which a refused run must leave as it was."""
+    out = tmp_path / "out"
+    out.mkdir()
+    floor_of().to_csv(out / "noise_floor.csv", index=False)
+    return out / "noise_floor.csv"
+
+
+def aa_files(results, tmp_path, first_suite, second_suite, machine="box") -> list[str]:
+    write_result(results, "a" * 40, 1_000_000, first_suite)
+    first = tmp_path / "first.json"
+    (results / "box" / f"{'a' * 8}-venv-py.json").rename(first)
+    write_result(results, "a" * 40, 2_000_000, second_suite, machine=machine)
+    return [str(first), str(results / machine / f"{'a' * 8}-venv-py.json")]
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("disjoint", "have no benchmark that both measured"),
+        ("twice", "the same file twice"),
+        ("copy", "the two files are identical"),
+        ("machines", "are runs of different machines (box, other)"),
+        ("missing", "no such file"),
+    ],
+)
+def test_noise_floor_refuses_what_is_no_aa_pair(
+    results, tmp_path, committed_floor, capsys, case, message
+):
+    if case == "disjoint":
+        files = aa_files(results, tmp_path, {EPOCH: ([0.25], [])}, {ACCURACY: ([0.9], [])})
+    elif case == "machines":
+        files = aa_files(results, tmp_path, suite(), suite(), machine="other")
+    else:
+        files = aa_files(results, tmp_path, suite(), suite(loop=(1.2, 10.0)))
+        if case == "twice":
+            files = [files[0], str(tmp_path / "." / "first.json")]
+        elif case == "copy":
+            copy = tmp_path / "copy.json"
+            copy.write_bytes((tmp_path / "first.json").read_bytes())
+            files = [files[0], str(copy)]
+        elif case == "missing":
+            files = [files[0], str(tmp_path / "absent.json")]
+    before = committed_floor.read_bytes()
+    argv = ["noise-floor", "--from", *files, "--asv-results", str(results)]
+    assert main([*argv, "--out", str(committed_floor.parent), "--readme", "absent.md"]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and message in error, error
+    assert committed_floor.read_bytes() == before
+    assert sorted(p.name for p in committed_floor.parent.iterdir()) == [".lock", "noise_floor.csv"]
+
+
+@pytest.mark.parametrize(
+    ("ratio", "line"), [("fast", 2), ("inf", 2), ("0.5", 2), ("", None)]
+)  # fmt: skip
+def test_a_floor_with_a_bad_ratio_is_refused_naming_its_line(tmp_path, ratio, line):
+    path = tmp_path / "floor.csv"
+    rows = [f"{ROUTINE},x,time,{ratio}", f"{EPOCH},,time,"]
+    path.write_text("benchmark,params,type,ratio\n" + "\n".join(rows) + "\n")
+    expected = (
+        f"line {line}: field ratio '{ratio}' is not a number of at least 1"
+        if line
+        else "holds no measured floor"
+    )
+    with pytest.raises(BenchError, match=expected):
+        noise.read_noise_floor(path)
+
+
+def test_a_bench_that_is_no_regular_expression_is_an_argument_error(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["regressions", "HEAD~1", "HEAD", "--bench", "(unclosed"])
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err.splitlines()[-1]
+    assert "argument --bench: '(unclosed' is not a regular expression" in error
+
+
+def _break(data: dict, case: str) -> None:
+    entry = data["results"][ROUTINE]
+    if case == "results":
+        data["results"] = [1, 2]
+    elif case == "entry":
+        data["results"][ROUTINE] = "fast"
+    elif case == "value":
+        entry[0] = ["1.0", 2.0, 3.0, 4.0]
+    elif case == "bool":
+        entry[0] = [True, 2.0, 3.0, 4.0]
+    elif case == "length":
+        entry[0] = [1.0, 2.0]
+    elif case == "ragged":
+        entry[1] = [["'loop'"], 10]
+    elif case == "commit":
+        data["commit_hash"] = None
+    elif case == "date":
+        data["date"] = "yesterday"
+    elif case == "columns":
+        data["result_columns"] = {"result": 0}
+
+
+@pytest.mark.parametrize(
+    ("case", "field"),
+    [
+        ("results", "field results"),
+        ("entry", f"benchmark {ROUTINE}: not a list"),
+        ("value", f"benchmark {ROUTINE}: field result holds something"),
+        ("bool", f"benchmark {ROUTINE}: field result holds something"),
+        ("length", f"benchmark {ROUTINE}: field result has 2 values for 4"),
+        ("ragged", f"benchmark {ROUTINE}: field params is not a list of lists"),
+        ("commit", "field commit_hash"),
+        ("date", "field date"),
+        ("columns", "field result_columns"),
+    ],
+)
+def test_a_malformed_asv_result_file_is_one_line_naming_it(results, case, field):
+    import json
+
+    write_result(results, "a" * 40, 1_000_000, suite())
+    path = results / "box" / f"{'a' * 8}-venv-py.json"
+    data = json.loads(path.read_text())
+    _break(data, case)
+    path.write_text(json.dumps(data))
+    for read in (lambda: read_result_file(path), lambda: read_results(results)):
+        with pytest.raises(BenchError) as raised:
+            read()
+        assert str(raised.value).startswith(str(path)) and field in str(raised.value)
+        assert "\n" not in str(raised.value)
