@@ -48,10 +48,10 @@ def run_anchors(args: argparse.Namespace) -> int:
         chosen = [anchor for anchor in chosen if anchor.id in args.only]
     with OutputFolder(args.out, after=KEPT_IN_CACHE) as folder:  # one run at a time writes it
 
-        def run(*, data_dir, **how) -> object:  # anchors read their datasets from the cache
+        def run(*, data_dir, allow_large, **how) -> object:  # datasets come from the cache
             return anchors.run_anchors(chosen, out_dir=folder, **how)
 
-        return _publish(args, folder, execute(args, run))
+        return _publish(args, folder, execute(args, run, args.out))
 
 
 def _publish(args: argparse.Namespace, folder, found) -> int:

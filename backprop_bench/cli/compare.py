@@ -5,25 +5,38 @@ from __future__ import annotations
 import argparse
 
 from backprop_bench.cli.fits import execute, finish, report_run
-from backprop_bench.cli.options import add_cluster, add_pairs, add_readme
+from backprop_bench.cli.options import add_allow_large, add_cluster, add_pairs, add_readme
 
 REPRODUCE_MODELS = ("mnist-000", "svc-000", "svc", "mlp", "linear")
 KEPT_IN_CACHE = "; the finished fits are cached: run the same command again to write them"
 
 
 def _seeds(text: str) -> list[int]:
-    """``"3"`` -> [3]; ``"0-4"`` -> [0, 1, 2, 3, 4] (argparse type for --seeds)."""
+    """``"3"`` -> [3]; ``"0-4"`` -> [0, 1, 2, 3, 4] (argparse type for --seeds): at most
+    ``runner.MAX_SEEDS`` of them, each below ``runner.SEED_LIMIT``, counted before any list
+    is built."""
+    from backprop_bench.experiments.runner import MAX_SEEDS, SEED_LIMIT
+
     try:
         if "-" in text.strip("-"):
             first, last = (int(part) for part in text.split("-", 1))
-            if last < first:
-                raise ValueError
-            return list(range(first, last + 1))
-        return [int(text)]
+        else:
+            first = last = int(text)
+        if last < first or first < 0:
+            raise ValueError
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a seed or a range of seeds (e.g. 3 or 0-4)"
         ) from None
+    if last >= SEED_LIMIT:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: seed {last} is too large: seeds run from 0 to {SEED_LIMIT - 1}"
+        )
+    if last - first + 1 > MAX_SEEDS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is {last - first + 1:,} seeds: give at most {MAX_SEEDS:,}"
+        )
+    return list(range(first, last + 1))
 
 
 SVM_ENGINES = ("libsvm", "onedal", "both")
@@ -75,6 +88,7 @@ def _add_run_options(parser: argparse.ArgumentParser, out_help: str) -> None:
     add_readme(parser, "results block")
     add_pairs(parser)
     add_cluster(parser)
+    add_allow_large(parser)
 
 
 def add(subparsers: argparse._SubParsersAction) -> None:
@@ -187,7 +201,7 @@ def _run_comparison(args: argparse.Namespace, **settings) -> int:
         def run(**how) -> object:  # the runner opens (locks) the folder once the plan holds
             return runner.compare(**settings, dtype=args.dtype, out_dir=folder, **how)
 
-        comparison = execute(args, run)
+        comparison = execute(args, run, out)
         committed = _committed(out)  # read under the lock: what this run replaces
         try:  # the pairs a user named for the folder stay with it, where their models do
             kept = publish.read_pairs(out)

@@ -8,10 +8,11 @@ import argparse
 import sys
 
 
-def execute(args: argparse.Namespace, run) -> object:
+def execute(args: argparse.Namespace, run, out: object = None) -> object:
     """Call ``run(**how)`` with the options every fitting command shares (jobs, data folder,
-    progress, the command line, a Dask client where asked for) and stop it on SIGTERM as on
-    Ctrl-C; the cluster options are checked before any work."""
+    progress, the command line, a Dask client where asked for, --allow-large) and stop it on
+    SIGTERM as on Ctrl-C; the cluster options are checked before any work. The plan names
+    ``out``, the results folder."""
     import signal
     from contextlib import nullcontext
 
@@ -21,7 +22,7 @@ def execute(args: argparse.Namespace, run) -> object:
 
     scheduler, local = getattr(args, "scheduler", None), getattr(args, "cluster", None)
     cluster.check_options(scheduler, local)
-    progress = FitProgress()
+    progress = FitProgress(out=out)
 
     data_dir = getattr(args, "data_dir", None)
 
@@ -46,6 +47,7 @@ def execute(args: argparse.Namespace, run) -> object:
                 command="backprop-bench " + " ".join(sys.argv[1:]),
                 fetch=fetch,
                 client=client,
+                allow_large=getattr(args, "allow_large", False),
             )
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -69,7 +69,9 @@ def regex(text: str) -> str:
     try:
         re.compile(text)
     except re.error as error:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a regular expression ({error})")
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a regular expression ({error})"
+        ) from None
     return text
 
 

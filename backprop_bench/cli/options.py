@@ -55,3 +55,13 @@ def add_cluster(parser: argparse.ArgumentParser) -> None:
         help="run the fits on a Dask LocalCluster of N worker processes started for this run; "
         "needs the [dask] extra",
     )
+
+
+def add_allow_large(parser: argparse.ArgumentParser) -> None:
+    """``--allow-large``: run a plan beyond reason (see ``runner.check_fit_count``)."""
+    parser.add_argument(
+        "--allow-large",
+        action="store_true",
+        help="run a plan that is beyond reason: more than 10,000 fits, more than a day by the "
+        "estimates, or more parallel fits (--jobs) than cores",
+    )

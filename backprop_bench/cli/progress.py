@@ -10,26 +10,18 @@ from the thread relaying worker events, so every update holds a lock.
 
 from __future__ import annotations
 
-import heapq
 import sys
 import threading
 import time
-from collections.abc import Sequence
 from typing import Any, TextIO
 
 from tqdm import tqdm
 
+from backprop_bench.experiments.runner import expected_wall_seconds
 from backprop_bench.reports.tables import duration
 
 HEARTBEAT = 60.0  # seconds: off a terminal, the longest silence while fits run
-
-
-def expected_wall_seconds(costs: Sequence[float], jobs: int) -> float:
-    """The makespan of fits taking ``costs`` seconds, run longest first on ``jobs`` workers."""
-    workers = [0.0] * max(1, jobs)
-    for cost in sorted(costs, reverse=True):
-        heapq.heapreplace(workers, workers[0] + cost)
-    return max(workers)
+LISTED = 20  # fits the plan lists one by one (the longest); the rest are counted
 
 
 class FitProgress:
@@ -40,8 +32,10 @@ class FitProgress:
         stream: TextIO | None = None,
         enabled: bool | None = None,
         heartbeat: float = HEARTBEAT,
+        out: object = None,
     ) -> None:
         self.stream = stream or sys.stderr
+        self.out = out  # the results folder, named with the plan
         self.enabled = self.stream.isatty() if enabled is None else enabled  # bars, or lines
         self.heartbeat = heartbeat
         self.sizes = 1  # training-set sizes in the plan: a sweep names each fit's
@@ -84,12 +78,15 @@ class FitProgress:
             self.labels[task.key] = self._label(task)
         todo = event["todo"]
         self.planned, self.finished = len(todo), 0  # a command may run several plans
-        self._line(f"{self.planned} fits to run, {event['cached']} taken from the cache")
+        self._summary(event)
         if not todo:
             return
-        jobs = event.get("jobs", 1)
-        for task in todo:  # in the order they start: longest first
+        for task in todo[:LISTED]:  # in the order they start: longest first
             self._line(f"  {self._label(task)}: about {duration(task.cost)}")
+        if len(todo) > LISTED:
+            rest = sum(task.cost for task in todo[LISTED:])
+            self._line(f"  and {len(todo) - LISTED:,} more: about {duration(rest)} in all")
+        jobs = event.get("jobs", 1)
         total = expected_wall_seconds([task.cost for task in todo], jobs)
         self._line(
             f"expected wall time about {duration(total)} with {jobs} fit(s) at a time "
@@ -126,7 +123,14 @@ class FitProgress:
                 )
                 self._line(f"running: {running}; {self.finished}/{self.planned} fits done")
 
+    def _summary(self, event: dict[str, Any]) -> None:
+        """The plan in one line: fits to run and cached, and where the results go."""
+        where = "" if self.out is None else f"; results go to {self.out}/"
+        todo = len(event["todo"])
+        self._line(f"{todo} fits to run, {event['cached']} taken from the cache{where}")
+
     def _plan(self, event: dict[str, Any]) -> None:
+        self._summary(event)
         self._sizes(event["tasks"])
         for task in event["tasks"]:
             self.labels[task.key] = self._label(task)

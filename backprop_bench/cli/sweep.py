@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from backprop_bench.cli.options import add_cluster, add_readme
+from backprop_bench.cli.options import add_allow_large, add_cluster, add_readme
 
 
 def add(subparsers: argparse._SubParsersAction) -> None:
@@ -29,6 +29,7 @@ def add(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--data-dir", metavar="DIR", help="folder holding the dataset's IDX files")
     add_readme(parser, "block for the results folder")
     add_cluster(parser)
+    add_allow_large(parser)
     parser.set_defaults(func=run_sweep)
 
 
@@ -41,7 +42,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     from backprop_bench.files import OutputFolder
     from backprop_bench.reports import sweeps as sweep_report
 
-    sweep = sweeps.load(args.file)
+    sweep = sweeps.load(args.file, allow_large=args.allow_large)
     out = Path(args.out or sweep.out)
     plans = sweeps.plans(sweep, data_dir=args.data_dir)
     with OutputFolder(out, after=KEPT_IN_CACHE) as folder:  # one run at a time writes it
@@ -49,7 +50,7 @@ def run_sweep(args: argparse.Namespace) -> int:
         def run(*, data_dir, **how) -> object:
             return runner.run_plans(plans, out_dir=folder, **how)
 
-        comparison = execute(args, run)
+        comparison = execute(args, run, out)
         with folder.replace() as stage:
             paths = sweep_report.write_sweep(stage, sweep.describe(), comparison)
         print((out / "summary.md").read_text(encoding="utf-8"))

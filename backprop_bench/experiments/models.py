@@ -186,24 +186,46 @@ def seeds_for(spec: ModelSpec, seeds: Sequence[int]) -> list[int | None]:
 SECONDS_PER_SAMPLE_EPOCH = {NETWORK: 1.3e-5, "mlp": 2.6e-5, "torch-mlp": 1e-4, "jax-mlp": 2.5e-5}
 
 
-def estimated_cost(spec: ModelSpec, n_train: int, n_features: int, n_test: int = 0) -> float:
-    """A rough fit-and-predict time in seconds on one core, for scheduling the longest first.
+#: Seconds a fit costs before it computes anything: a fresh worker process importing the
+#: suite and loading the data. 9 tiny digits fits took 9.0 s with 2 at a time on this project's
+#: 2-core machine; a plan of many small fits is dominated by it.
+START_SECONDS = 2.0
+
+
+def estimated_cost(
+    spec: ModelSpec,
+    n_train: int,
+    n_features: int,
+    n_test: int = 0,
+    hyperparameters: Mapping[str, Any] | None = None,
+) -> float:
+    """A rough time in seconds on one core for one fit of ``spec``: start-up, fit and predict;
+    for scheduling the longest first and for the plan's estimate.
 
     Kernel SVMs fit in time growing with the square of the training set and predict in time
     growing with training x test size; logistic regression grows with the training set; the
-    networks with epochs x samples. The constants come from full-MNIST fits on this project's
-    2-core machines.
+    networks with epochs x samples x width, read from the fit's ``hyperparameters`` where
+    given (a sweep's ``epochs`` or ``hidden_layer_sizes``), else the preset's. The constants
+    come from full-MNIST fits on this project's 2-core machines.
     """
     kind, scale = spec.kind, n_features / 784
     if kind in ("svc", "svc-000"):
-        return scale * (1.4e-7 * n_train**2 + 3e-7 * n_train * (n_test + 2000))
+        return START_SECONDS + scale * (1.4e-7 * n_train**2 + 3e-7 * n_train * (n_test + 2000))
     if kind in ("svc-onedal", "svc-000-onedal"):  # oneDAL: 177.5 s fit, 34.3 s predict on MNIST
-        return scale * (5e-8 * n_train**2 + 5.7e-8 * n_train * n_test)
+        return START_SECONDS + scale * (5e-8 * n_train**2 + 5.7e-8 * n_train * n_test)
     if kind == "linear":
-        return scale * 7.5e-4 * n_train
+        return START_SECONDS + scale * 7.5e-4 * n_train
     mirror = mirror_of(spec.preset, n_train)
-    width = (n_features + sum(mirror.hidden_layer_sizes)) / 844
-    return SECONDS_PER_SAMPLE_EPOCH[kind] * mirror.epochs * n_train * width
+    given = hyperparameters or {}
+    epochs = given.get("epochs", given.get("max_iter", mirror.epochs))
+    hidden = given.get("hidden_layer_sizes", mirror.hidden_layer_sizes)
+    hidden = [hidden] if isinstance(hidden, int) else hidden
+    try:
+        width = (n_features + sum(int(size) for size in hidden)) / 844
+        epochs = float(epochs)
+    except (TypeError, ValueError):  # not numbers: the estimator's validation will say so
+        width, epochs = 1.0, float(mirror.epochs)
+    return START_SECONDS + SECONDS_PER_SAMPLE_EPOCH[kind] * epochs * n_train * width
 
 
 #: Where a fit is computed: ``fit_one`` and the shared preprocessing that feeds it. What

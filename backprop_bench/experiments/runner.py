@@ -20,6 +20,7 @@ Every fit ends as a ``records.FitRecord``, whose fields are documented there.
 
 from __future__ import annotations
 
+import heapq
 import math
 import multiprocessing
 import os
@@ -210,8 +211,10 @@ def plan(
     dtype: str | None = None,
     data_dir: str | None = None,
     data_cache_dir: str | None = None,
+    allow_large: bool = False,
 ) -> Plan:
-    """Check the request and list its fits; errors (``BenchError``) come before any work.
+    """Check the request and list its fits; errors (``BenchError``) come before any work,
+    and a plan of more than ``LARGE_FITS`` fits needs ``allow_large``.
 
     ``dtype`` (float64 or float32) is the shared preprocessing's output and what every model
     that can is set to compute in (``models.with_dtype``); by default the preset's, float64.
@@ -230,10 +233,11 @@ def plan(
     if len({spec.name for spec in specs}) != len(specs):
         raise BenchError(f"models {[spec.name for spec in specs]} repeat a name")
     seeds = tuple(seeds)
-    if not seeds or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds):
-        raise BenchError(f"seeds={seeds!r}: give one or more integers >= 0")
+    check_seeds(seeds)
     if len(set(seeds)) != len(seeds):
         raise BenchError(f"seeds={seeds!r}: a seed is repeated")
+    fits = sum(len(seeds_for(spec, seeds)) for spec in specs)
+    check_fit_count(fits, allow_large)
     identity = dataset_identity(dataset, data_dir=data_dir, data_cache_dir=data_cache_dir)
     n_train = _check_size("n_train", n_train, identity, dataset)
     data = DataRequest(
@@ -262,20 +266,90 @@ def plan(
                 "data": data.identity(),
                 "code_version": version,
             }
-            cost = estimated_cost(spec, data.n_train, data.n_features, data.n_test)
+            cost = estimated_cost(
+                spec, data.n_train, data.n_features, data.n_test, hyperparameters
+            )
             tasks.append(FitTask(spec, seed, data, hyperparameters, fit_key(fit_identity), cost))
     return Plan(dataset, network, tuple(specs), seeds, data, tuple(tasks))
+
+
+SEED_LIMIT = 2**32
+"""Seeds are below this: NumPy's ``RandomState`` and scikit-learn take no larger one."""
+
+MAX_SEEDS = 10_000
+LARGE_FITS = 10_000
+"""A plan of more fits than this is far beyond reason without ``allow_large``: a typo in a
+grid or a range, more often than a wish (planning alone holds every fit in memory)."""
+
+LARGE_SECONDS = 24 * 3600.0
+"""Nor does a plan expected to take longer than a day run without ``allow_large``."""
+
+MAX_FITS = 1_000_000
+"""No plan holds more fits than this, confirmed or not."""
+
+ALLOW_LARGE = "--allow-large"
+
+
+def check_seeds(seeds: Sequence[int]) -> None:
+    """One to ``MAX_SEEDS`` distinct integers in 0 .. ``SEED_LIMIT`` - 1; else a BenchError."""
+    shown = seeds if len(seeds) <= 6 else f"{list(seeds[:3])} ... ({len(seeds):,} seeds)"
+    if not seeds or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds):
+        raise BenchError(f"seeds={shown}: give one or more integers >= 0")
+    if max(seeds) >= SEED_LIMIT:
+        raise BenchError(f"seed {max(seeds)} is too large: seeds run from 0 to {SEED_LIMIT - 1}")
+    if len(seeds) > MAX_SEEDS:
+        raise BenchError(f"seeds={shown}: give at most {MAX_SEEDS:,} seeds")
+
+
+def check_fit_count(fits: int, allow_large: bool = False, where: str = "the plan") -> None:
+    """Refuse ``fits`` beyond ``MAX_FITS``, or beyond ``LARGE_FITS`` unless ``allow_large``:
+    before the plan that holds them is built."""
+    if fits > MAX_FITS:
+        raise BenchError(f"{where} holds {fits:,} fits: more than {MAX_FITS:,} cannot be planned")
+    if fits > LARGE_FITS and not allow_large:
+        raise BenchError(
+            f"{where} holds {fits:,} fits, more than {LARGE_FITS:,}: check its grid and seeds, "
+            f"or pass {ALLOW_LARGE} to run it"
+        )
+
+
+def expected_wall_seconds(costs: Sequence[float], jobs: int) -> float:
+    """The makespan of fits taking ``costs`` seconds, run longest first on ``jobs`` workers."""
+    workers = [0.0] * max(1, jobs)
+    for cost in sorted(costs, reverse=True):
+        heapq.heapreplace(workers, workers[0] + cost)
+    return max(workers)
+
+
+def check_scale(tasks: Sequence[FitTask], jobs: int, allow_large: bool = False) -> None:
+    """Refuse, unless ``allow_large``, a plan whose ``tasks`` (those still to fit) would take
+    longer than ``LARGE_SECONDS`` on ``jobs`` workers by their estimates."""
+    seconds = expected_wall_seconds([task.cost for task in tasks], jobs)
+    if seconds > LARGE_SECONDS and not allow_large:
+        raise BenchError(
+            f"the plan's {len(tasks):,} fits would take about {seconds / 3600:,.0f} h with {jobs} "
+            f"at a time, more than a day: check its sizes and epochs, or pass {ALLOW_LARGE} "
+            "to run it"
+        )
 
 
 # --- running ------------------------------------------------------------------------------------
 
 
-def check_jobs(jobs: int | None) -> int:
-    """The number of fits to run at once: ``jobs``, or one per usable core for ``None``."""
+def check_jobs(jobs: int | None, allow_large: bool = False) -> int:
+    """The number of fits to run at once: ``jobs``, or one per usable core for ``None``. More
+    than the usable cores only with ``allow_large``: every fit would run at once, slowing the
+    others and the machine, with the memory of all of them."""
+    cores = environment.usable_cores()
     if jobs is None:
-        return environment.usable_cores()
+        return cores
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise BenchError(f"jobs={jobs!r}: need an integer >= 1")
+    if jobs > cores and not allow_large:
+        raise BenchError(
+            f"jobs={jobs}: more than the {cores} cores this process may use; give at most "
+            f"{cores}, or pass {ALLOW_LARGE} to run more fits than cores at once"
+        )
     return jobs
 
 
@@ -426,15 +500,20 @@ def run(
     on_event: Callable[[Event], None] | None = None,
     command: str | None = None,
     client: Any = None,
+    allow_large: bool = False,
 ) -> RunSummary:
     """Run ``plan``'s fits that are not cached; return every record in plan order.
 
     ``jobs``: worker processes (default: one per core). ``isolate=False`` fits in this process,
     one after the other (for tests; peak memory is then not measured). ``client``: a Dask
     client whose cluster runs the fits instead (``cluster.run_on_cluster``). ``on_event(event)``
-    receives progress events: ``plan``, ``start``, ``epoch``, ``done``.
+    receives progress events: ``plan``, ``start``, ``epoch``, ``done``. ``allow_large``: see
+    ``check_jobs``.
     """
-    jobs = len(client.scheduler_info()["workers"]) if client is not None else check_jobs(jobs)
+    if client is not None:
+        jobs = len(client.scheduler_info()["workers"])
+    else:
+        jobs = check_jobs(jobs, allow_large)
     cache = cache or FitCache(runs_cache_dir())
     emit = on_event or (lambda event: None)
     found = {task.key: cache.get(task.key) for task in plan.tasks}
@@ -584,6 +663,7 @@ def compare(
     fetch: Callable[[str], Any] | None = None,
     out_dir: str | os.PathLike | OutputFolder | None = None,
     client: Any = None,
+    allow_large: bool = False,
 ) -> Comparison:
     """Plan and run a comparison (finished fits from the cache); ``reports.publish`` writes it.
 
@@ -607,6 +687,7 @@ def compare(
         dtype=dtype,
         data_dir=data_dir,
         data_cache_dir=data_cache_dir,
+        allow_large=allow_large,
     )
     return run_plans(
         [the_plan],
@@ -619,6 +700,7 @@ def compare(
         fetch=fetch,
         out_dir=out_dir,
         client=client,
+        allow_large=allow_large,
     )
 
 
@@ -634,18 +716,25 @@ def run_plans(
     fetch: Callable[[str], Any] | None = None,
     out_dir: str | os.PathLike | OutputFolder | None = None,
     client: Any = None,
+    allow_large: bool = False,
 ) -> Comparison:
     """Run checked ``plans`` as one (one pool, longest fit first; a sweep's plans are one per
-    dataset and training-set size): check ``out_dir``, fetch each dataset once where a fit
-    needs it, run, and return every record with the run's account. Test labels are kept when
-    there is one plan (a comparison: its verdicts pair the fits image by image)."""
+    dataset and training-set size): check the scale of the fits still to run (``check_jobs``,
+    ``check_scale``: beyond reason only with ``allow_large``), then ``out_dir``, fetch each
+    dataset once where a fit needs it, run, and return every record with the run's account.
+    Test labels are kept when there is one plan (a comparison: its verdicts pair the fits
+    image by image)."""
     start = time.perf_counter() if start is None else start
-    jobs = check_jobs(jobs)
+    if client is None:
+        jobs = check_jobs(jobs, allow_large)
+    cache = cache or FitCache(runs_cache_dir())
+    todo = [task for part in plans for task in part.tasks if cache.get(task.key) is None]
+    workers = len(client.scheduler_info()["workers"]) if client is not None else jobs
+    check_scale(todo, max(1, workers), allow_large)
     if isinstance(out_dir, OutputFolder):
         out_dir.open()  # checked and locked for the rest of the command
     elif out_dir is not None:
         check_output_folder(out_dir)
-    cache = cache or FitCache(runs_cache_dir())
     fetched: set[str] = set()
     for part in plans if client is None else ():  # a cluster's workers fetch for themselves
         missing = any(cache.get(task.key) is None for task in part.tasks)
@@ -664,6 +753,7 @@ def run_plans(
         on_event=on_event,
         command=command,
         client=client,
+        allow_large=allow_large,
     )
     this_run = {
         "date": environment.now(),

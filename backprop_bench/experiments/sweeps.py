@@ -24,6 +24,7 @@ the dataset cannot give.
 from __future__ import annotations
 
 import itertools
+import math
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -32,7 +33,7 @@ from typing import Any
 
 from backprop_bench.errors import BenchError
 from backprop_bench.experiments import runner
-from backprop_bench.experiments.models import ModelSpec, resolve
+from backprop_bench.experiments.models import ModelSpec, resolve, seeds_for
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -119,8 +120,9 @@ def _list(
     return value
 
 
-def load(path: str | Path) -> Sweep:
-    """Read and check sweep file ``path``; ``BenchError`` naming the entry at fault."""
+def load(path: str | Path, allow_large: bool = False) -> Sweep:
+    """Read and check sweep file ``path``; ``BenchError`` naming the entry at fault. A sweep
+    of more than ``runner.LARGE_FITS`` fits needs ``allow_large``."""
     path = str(path)
     try:
         with open(path, "rb") as file:
@@ -129,11 +131,25 @@ def load(path: str | Path) -> Sweep:
         raise BenchError(f"{path}: cannot read it ({error.strerror or error})") from None
     except tomllib.TOMLDecodeError as error:
         raise BenchError(f"{path}: not valid TOML ({error})") from None
-    return parse(document, path)
+    return parse(document, path, allow_large)
 
 
-def parse(document: Mapping[str, Any], path: str = "sweep") -> Sweep:
-    """Check a sweep's TOML ``document`` (from file ``path``, for messages)."""
+def _scalar(path: str, document: Mapping[str, Any], key: str, kind: type, default: Any) -> Any:
+    """``document[key]`` if it is a ``kind`` (a non-empty string, an integer), else a
+    BenchError naming the entry; ``default`` when absent."""
+    value = document.get(key, default)
+    if value is None and default is None:
+        return None
+    wrong = not isinstance(value, kind) or isinstance(value, bool)
+    if wrong or (kind is str and not value.strip()):
+        what = "a non-empty string" if kind is str else "an integer"
+        raise _fail(path, key, f"{value!r}: give {what}")
+    return value
+
+
+def parse(document: Mapping[str, Any], path: str = "sweep", allow_large: bool = False) -> Sweep:
+    """Check a sweep's TOML ``document`` (from file ``path``, for messages); its size is
+    counted before any grid point is built (``runner.check_fit_count``)."""
     unknown = sorted(set(document) - {*KEYS, "grid"})
     if unknown:
         raise _fail(path, unknown[0], f"unknown key; allowed: {', '.join((*KEYS, 'grid'))}")
@@ -149,7 +165,15 @@ def parse(document: Mapping[str, Any], path: str = "sweep") -> Sweep:
     for key, values in (("n_train", [v for v in n_trains if v is not None]), ("seeds", seeds)):
         if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values):
             raise _fail(path, key, f"{values!r}: give a list of integers")
-    network = document.get("network", runner.DEFAULT_NETWORK)
+    try:
+        runner.check_seeds(tuple(seeds))
+    except BenchError as error:
+        raise _fail(path, "seeds", str(error)) from None
+    network = _scalar(path, document, "network", str, runner.DEFAULT_NETWORK)
+    title = _scalar(path, document, "title", str, Path(path).stem)
+    out = _scalar(path, document, "out", str, f"results/{Path(path).stem}")
+    dtype = _scalar(path, document, "dtype", str, None)
+    n_test = _scalar(path, document, "n_test", int, None)
     try:
         specs = resolve(_list(path, document, "models"), network)
     except BenchError as error:
@@ -161,22 +185,29 @@ def parse(document: Mapping[str, Any], path: str = "sweep") -> Sweep:
     for model in grid:
         if model not in names:
             raise _fail(path, f"grid.{model}", f"not a model of this sweep ({', '.join(names)})")
+    fits = 0  # counted before any point is built: a typo must not fill the memory first
+    for spec, model in zip(specs, _list(path, document, "models"), strict=True):
+        values = grid.get(model, grid.get(spec.name, {}))
+        size = math.prod(len(v) if isinstance(v, list) else 1 for v in values.values()) if (
+            isinstance(values, Mapping)
+        ) else 1  # fmt: skip
+        fits += size * len(seeds_for(spec, seeds))
+    runner.check_fit_count(fits * len(datasets) * len(n_trains), allow_large, f"{path}: the sweep")
     points = []
     for spec, model in zip(specs, _list(path, document, "models"), strict=True):
         values = grid.get(model, grid.get(spec.name, {}))  # "network" or the preset's name
         points += _points(path, spec, model, values)
-    n_test = document.get("n_test")
     sweep = Sweep(
         path=path,
-        title=str(document.get("title", Path(path).stem)),
+        title=title,
         datasets=tuple(datasets),
         n_train=tuple(n_trains),
         n_test=n_test,
         seeds=tuple(seeds),
         points=tuple(points),
         network=network,
-        dtype=document.get("dtype"),
-        out=str(document.get("out", f"results/{Path(path).stem}")),
+        dtype=dtype,
+        out=out,
     )
     for dataset, n_train in itertools.product(sweep.datasets, sweep.n_train):
         try:
@@ -228,11 +259,19 @@ def _estimator(spec: ModelSpec) -> Any:
 
 
 def _check(estimator: Any) -> None:
-    """The estimator's own parameter validation (scikit-learn's constraints, or a peer's)."""
+    """The estimator's own parameter validation (scikit-learn's constraints, or a peer's),
+    and the layer sizes, which scikit-learn's MLP checks only when it fits."""
     for name in ("_validate_params", "_check_params"):
         method = getattr(estimator, name, None)
         if method is not None:
             method()
+    sizes = estimator.get_params().get("hidden_layer_sizes")
+    listed = [sizes] if isinstance(sizes, int) else sizes
+    if sizes is not None and not (
+        isinstance(listed, (list, tuple))
+        and all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in listed)
+    ):
+        raise ValueError(f"hidden_layer_sizes={sizes!r}: give layer sizes >= 1")
 
 
 def plan(sweep: Sweep, dataset: str, n_train: int | None, **data: Any) -> runner.Plan:
@@ -246,6 +285,7 @@ def plan(sweep: Sweep, dataset: str, n_train: int | None, **data: Any) -> runner
         seeds=sweep.seeds,
         network=sweep.network,
         dtype=sweep.dtype,
+        allow_large=True,  # the whole sweep's count was checked when it was read
         **data,
     )
 

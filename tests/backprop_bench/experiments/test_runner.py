@@ -13,13 +13,14 @@ import types
 import numpy as np
 import pytest
 
-from backprop_bench.cli.progress import FitProgress, duration, expected_wall_seconds
+from backprop_bench.cli.progress import FitProgress, duration
 from backprop_bench.data.datasets import load
 from backprop_bench.data.preprocessing import prepare
 from backprop_bench.errors import BenchError
 from backprop_bench.experiments import runner
 from backprop_bench.experiments.models import ModelSpec, resolve
 from backprop_bench.experiments.records import FitCache
+from backprop_bench.experiments.runner import expected_wall_seconds
 from backprop_bench.reports import publish
 from tests.backprop_bench.support import fit_record
 
