@@ -67,6 +67,22 @@ def test_a_good_file_expands_into_points_and_plans(tmp_path):
          r"grid.mnist-000: \{'epochs': 0\}: The 'epochs' parameter of NetworkClassifier"),
         ("dtype = 'float16'\n" + GOOD, r"dtype='float16' is not allowed"),
         ("datasets = [\n", r"sweep.toml: not valid TOML"),
+        ("out = 5\n" + GOOD, r"sweep.toml: out: 5: give a non-empty string"),
+        ("out = {a = 1}\n" + GOOD, r"sweep.toml: out: \{'a': 1\}: give a non-empty string"),
+        ("out = ''\n" + GOOD, r"sweep.toml: out: '': give a non-empty string"),
+        ("network = ['mnist-000']\n" + GOOD, r"network: \['mnist-000'\]: give a non-empty"),
+        (GOOD.replace('"digits, small"', "3"), r"sweep.toml: title: 3: give a non-empty string"),
+        ("n_test = '200'\n" + GOOD.replace("n_test = 200\n", ""), r"n_test: '200': give an int"),
+        (GOOD.replace("seeds = [0, 1]", "seeds = [0, 4294967296]"),
+         r"seeds: seed 4294967296 is too large: seeds run from 0 to 4294967295"),
+        (GOOD + "[grid.mnist-000]\nhidden_layer_sizes = [[-3, 0]]\n",
+         r"grid.mnist-000: \{'hidden_layer_sizes': \(-3, 0\)\}"),
+        (GOOD.replace('"svc"]', '"svc", "mlp"]') + "[grid.mlp]\nhidden_layer_sizes = [[-3, 0]]\n",
+         r"grid.mlp: \{'hidden_layer_sizes': \(-3, 0\)\}: hidden_layer_sizes=\(-3, 0\): give"),
+        (GOOD.replace("C = [1.0, 10.0]", "C = [1.0, 10.0]\ngamma = [1.0, 2.0]\n")
+         .replace("[grid.svc]", "[grid.svc]\ntol = " + str([i / 1e4 for i in range(1, 2001)])),
+         r"sweep.toml: the sweep holds 24,\d{3} fits, more than 10,000: check its grid and "
+         r"seeds, or pass --allow-large"),
     ],
 )  # fmt: skip
 def test_an_invalid_file_is_refused_naming_the_entry(tmp_path, text, message):
