@@ -55,9 +55,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):  # an ASCII locale must not fail on a path
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "readme", None):  # a symlinked README is refused before any work
+            from backprop_bench.reports.readme import check_readme
+
+            check_readme(args.readme)
         return args.func(args) or 0
     except USER_ERRORS as error:
         if args.debug:

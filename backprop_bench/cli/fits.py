@@ -36,7 +36,7 @@ def execute(args: argparse.Namespace, run, out: object = None) -> object:
     connection = (
         nullcontext(None)
         if scheduler is None and local is None
-        else cluster.connect(scheduler, local)
+        else cluster.connect(scheduler, local, notify=progress.note)
     )
     try:
         with connection as client:
@@ -65,6 +65,8 @@ def report_run(comparison, paths: list, out) -> None:
         f"wall time {run['wall_seconds']:.1f} s"
     )
     print(f"wrote {len(paths)} files to {out}/")
+    if run.get("uncached"):
+        print(f"warning: {run['uncached']}; those fits are in {out}/ but not cached")
 
 
 def finish(args: argparse.Namespace, comparison, out, update_readme) -> int:

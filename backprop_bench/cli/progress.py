@@ -123,6 +123,11 @@ class FitProgress:
                 )
                 self._line(f"running: {running}; {self.finished}/{self.planned} fits done")
 
+    def note(self, text: str) -> None:
+        """A line of its own, from the command (waiting for a cluster's workers)."""
+        with self.lock:
+            self._line(text)
+
     def _summary(self, event: dict[str, Any]) -> None:
         """The plan in one line: fits to run and cached, and where the results go."""
         where = "" if self.out is None else f"; results go to {self.out}/"

@@ -25,11 +25,17 @@ ENV_CACHE = "BACKPROP_BENCH_CACHE"
 
 
 def cache_dir() -> Path:
-    """The default cache folder (see the module docstring); not created here."""
+    """The default cache folder (see the module docstring); not created here. Without
+    ``BACKPROP_BENCH_CACHE``, ``XDG_CACHE_HOME`` or ``HOME`` it is a ``DatasetError``."""
     if os.environ.get(ENV_CACHE):
         return Path(os.environ[ENV_CACHE]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base).expanduser() / "backprop-bench"
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]).expanduser() / "backprop-bench"
+    if not os.environ.get("HOME"):  # else Path.home() guesses, or the cache lands in "."
+        raise DatasetError(
+            f"HOME is not set, so there is no default cache folder: set {ENV_CACHE} to one"
+        )
+    return Path.home() / ".cache" / "backprop-bench"
 
 
 def check_writable(folder: Path) -> None:

@@ -37,6 +37,7 @@ from backprop_bench.errors import BenchError
 
 EXTRA = 'pip install "backprop-bench[dask]"'
 LOCAL = re.compile(r"local:(\d+)")
+WORKER_TIMEOUT = 60.0  # seconds a scheduler without workers is waited for
 CONNECT_TIMEOUT = "20s"
 NO_PEAK_MEMORY = (
     "peak memory not measured: on a Dask worker fits share the worker's process, whose peak "
@@ -68,9 +69,13 @@ def check_options(scheduler: str | None, cluster: str | None) -> int | None:
 
 
 @contextlib.contextmanager
-def connect(scheduler: str | None, cluster: str | None) -> Iterator[Any]:
+def connect(
+    scheduler: str | None, cluster: str | None, notify: Callable[[str], None] | None = None
+) -> Iterator[Any]:
     """A ``distributed.Client`` of the scheduler at ``scheduler``, or of a new LocalCluster of
-    N single-threaded worker processes for ``cluster="local:N"``; closed on leaving."""
+    N single-threaded worker processes for ``cluster="local:N"``; closed on leaving. A
+    scheduler without workers is waited for ``WORKER_TIMEOUT`` seconds (``notify`` says so),
+    then a ``BenchError``: a run never hangs silently."""
     workers = check_options(scheduler, cluster)
     from distributed import Client, LocalCluster
 
@@ -80,6 +85,19 @@ def connect(scheduler: str | None, cluster: str | None) -> Iterator[Any]:
         except (OSError, TimeoutError) as error:
             raise BenchError(f"--scheduler {scheduler}: cannot connect ({error})") from None
         with client:
+            if not client.scheduler_info()["workers"]:
+                if notify is not None:
+                    notify(
+                        f"--scheduler {scheduler} has no workers yet; waiting up to "
+                        f"{WORKER_TIMEOUT:g} s for one"
+                    )
+                try:
+                    client.wait_for_workers(1, timeout=WORKER_TIMEOUT)
+                except (TimeoutError, OSError):
+                    raise BenchError(
+                        f"--scheduler {scheduler}: no worker joined within {WORKER_TIMEOUT:g} "
+                        f"s; start one (dask worker {scheduler}) and run again"
+                    ) from None
             yield client
         return
     with (

@@ -213,6 +213,18 @@ class FitCache:
         """Store ``record`` under its ``key``."""
         return atomic_write_text(self.path(record.key), to_json(record.to_dict()))
 
+    def check(self) -> None:
+        """A one-line ``BenchError`` unless fits can be stored in the cache folder (created
+        if needed): before any fit, not after an hour of them."""
+        from backprop_bench.files import check_output_folder
+
+        try:
+            check_output_folder(self.folder, "fit cache")
+        except BenchError as error:
+            raise BenchError(
+                f"{error}; set BACKPROP_BENCH_CACHE to a folder you can write"
+            ) from None
+
     def session_path(self, session: str) -> Path:
         return self.folder / SESSIONS_FOLDER / f"{session}.json"
 
@@ -221,10 +233,13 @@ class FitCache:
         return atomic_write_text(self.session_path(session["id"]), to_json(session))
 
     def get_session(self, session: str) -> dict[str, Any] | None:
+        """The stored session ``session``, or ``None`` where it is missing or is not one
+        (``Session``'s shape)."""
         try:
-            return json.loads(self.session_path(session).read_text(encoding="utf-8"))
+            found = json.loads(self.session_path(session).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
+        return found if schema.problem(found, Session, "session") is None else None
 
 
 class GitState(TypedDict):

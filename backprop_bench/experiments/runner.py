@@ -469,15 +469,21 @@ def _worker(task: FitTask, blas_threads: int, events: Any) -> None:
     """A worker process: run ``task`` with capped threads, send its progress and then its
     record back through ``events``, the write end of a pipe of its own."""
 
+    def send(event: Event) -> None:
+        try:
+            events.send(event)
+        except OSError:  # the main process is gone (killed): no one to tell, so end quietly
+            os._exit(0)
+
     def started() -> None:
-        events.send({"event": "start", "key": task.key, "pid": os.getpid()})
+        send({"event": "start", "key": task.key, "pid": os.getpid()})
 
     def on_epoch(epoch: int, epochs: int) -> None:
-        events.send({"event": "epoch", "key": task.key, "epoch": epoch, "epochs": epochs})
+        send({"event": "epoch", "key": task.key, "epoch": epoch, "epochs": epochs})
 
     record = execute_capped(task, blas_threads, "local process", on_epoch, started)
     record.peak_rss_mb = _peak_rss_mb()
-    events.send({"event": "record", "key": task.key, "record": record.to_dict()})
+    send({"event": "record", "key": task.key, "record": record.to_dict()})
 
 
 @dataclass
@@ -489,6 +495,7 @@ class RunSummary:
     cached: int = 0
     skipped: int = 0
     session: dict[str, Any] | None = None
+    uncached: str | None = None  # why finished fits could not be cached (a full disk), if so
 
 
 def run(
@@ -537,14 +544,23 @@ def run(
             results = cluster.run_on_cluster(client, todo, emit)
         else:
             results = _run_isolated(todo, jobs, emit) if isolate else _run_inline(todo, emit)
-        cache.put_session(session)
+        unstored: list[str] = []
+
+        def store(put: Callable[[Any], Any], value: Any) -> None:
+            """Cache ``value``; a cache that fills up mid-run costs the caching, not the run."""
+            try:
+                put(value)
+            except OSError as error:
+                unstored.append(f"{cache.folder}: {error.strerror or type(error).__name__}")
+
+        store(cache.put_session, session)
         start = time.perf_counter()
         interrupted = True
         try:
             for task, record in results:
                 record.session, record.fitted_at = session["id"], environment.now()
                 if record.status in RESULTS:  # a crash is retried by the next run
-                    cache.put(record)
+                    store(cache.put, record)
                 found[task.key] = record
                 summary.fitted += 1
                 emit({"event": "done", "key": task.key, "record": record})
@@ -556,8 +572,10 @@ def run(
                 fitted=summary.fitted,
                 interrupted=interrupted,
             )
-            cache.put_session(session)
+            store(cache.put_session, session)
         summary.session = session
+        if unstored:
+            summary.uncached = f"{len(unstored)} writes to the fit cache failed ({unstored[-1]})"
     for task in plan.tasks:  # a cached fit may have been made under another alias
         summary.records.append(replace(found[task.key], model=task.spec.name))
     return summary
@@ -629,7 +647,11 @@ def _run_isolated(todo: list[FitTask], jobs: int, emit: Callable[[Event], None])
                     yield finish(key, record_of(task, CRASHED, reason))
                     continue
                 if event["event"] == "record":
-                    yield finish(key, FitRecord.from_dict(event["record"]))
+                    try:
+                        record = FitRecord.from_dict(event["record"])
+                    except BenchError as error:  # a fit that returned nonsense is not a result
+                        record = record_of(task, CRASHED, f"an invalid record: {error}")
+                    yield finish(key, record)
                 else:
                     emit(event)
     finally:
@@ -731,6 +753,8 @@ def run_plans(
     todo = [task for part in plans for task in part.tasks if cache.get(task.key) is None]
     workers = len(client.scheduler_info()["workers"]) if client is not None else jobs
     check_scale(todo, max(1, workers), allow_large)
+    if todo:
+        cache.check()  # a finished fit must have somewhere to go
     if isinstance(out_dir, OutputFolder):
         out_dir.open()  # checked and locked for the rest of the command
     elif out_dir is not None:
@@ -765,8 +789,11 @@ def run_plans(
         "skipped": summary.skipped,
         "session": summary.session["id"] if summary.session else None,
     }
+    if summary.uncached:
+        this_run["uncached"] = summary.uncached
     labels = encode_labels(true_test_labels(whole.data)) if len(plans) == 1 else None
-    return Comparison(summary.records, this_run, _sessions(summary.records, cache), labels)
+    sessions = _sessions(summary.records, cache, summary.session)
+    return Comparison(summary.records, this_run, sessions, labels)
 
 
 def true_test_labels(data: DataRequest) -> np.ndarray:
@@ -788,10 +815,15 @@ def _ensure_data(data: DataRequest, fetch: Callable[[str], Any] | None) -> None:
     load(data.dataset, data_dir=data.data_dir, cache_dir=data.data_cache_dir)
 
 
-def _sessions(records: list[FitRecord], cache: FitCache) -> list[dict[str, Any]]:
-    """The sessions (runs that fitted) behind ``records``, oldest first."""
+def _sessions(
+    records: list[FitRecord], cache: FitCache, current: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """The sessions (runs that fitted) behind ``records``, oldest first; ``current``, this
+    run's, is known even where the cache could not keep it."""
     ids = sorted({r.session for r in records if r.session})
-    return [s for s in (cache.get_session(i) for i in ids) if s is not None]
+    known = {current["id"]: current} if current else {}
+    found = (known.get(i) or cache.get_session(i) for i in ids)
+    return [s for s in found if s is not None]
 
 
 def with_params(spec: ModelSpec, name: str, **params: Any) -> ModelSpec:
