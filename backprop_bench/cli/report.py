@@ -65,8 +65,10 @@ def run_report(args: argparse.Namespace) -> int:
         with OutputFolder(folder, "results folder") as opened:
             opened.open()
             render, update = publish.render, publish.update_readme
-            if (folder / sweep_report.SWEEP).is_file():  # a sweep's folder keeps its description
+            sweep = (folder / sweep_report.SWEEP).is_file()  # a sweep's keeps its description
+            if sweep:
                 render, update = sweep_report.render_sweep, sweep_report.update_readme
+            _check_inputs(folder, sweep)
             with opened.replace(keep=inputs) as stage:
                 if args.pairs and render is publish.render:
                     publish.name_pairs(stage, args.pairs, folder)
@@ -84,6 +86,20 @@ def run_report(args: argparse.Namespace) -> int:
             f"({args.asv_results or ASV_RESULTS}); run `backprop-bench reproduce` or `asv run`"
         )
     return 0
+
+
+def _check_inputs(folder, sweep: bool) -> None:
+    """Read every file the report is built from, in ``folder`` itself, so that a malformed
+    one is named where the user has it; a ``BenchError`` names the file, line and field."""
+    from backprop_bench.reports import publish
+    from backprop_bench.reports import sweeps as sweep_report
+
+    records, _ = publish.read_results(folder, one_test_set=not sweep)
+    publish.read_environment(folder)
+    if records and not sweep:
+        publish.read_test_labels(folder, records[0].n_test)
+    if sweep:
+        sweep_report.read_description(folder)
 
 
 def _report_benchmarks(args: argparse.Namespace) -> bool:
