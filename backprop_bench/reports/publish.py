@@ -37,7 +37,7 @@ ENVIRONMENT = "environment.json"
 TEST_LABELS = "test_labels.txt"  # the true class of every test image, one character each
 MAIN_PLOT = "learning_curves.png"
 
-# Figures article 000 reports (shared/seeds/000_*): not results of this suite, context for them.
+# Figures article 000 reports (docs/sources.md): not results of this suite, context for them.
 REPORTED = {("mnist", "mnist-000"): 0.9451, ("mnist", "svc-000"): 0.9446}
 
 
