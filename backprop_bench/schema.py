@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import types
 import typing
+from collections.abc import Iterable
 from typing import Any
 
 from backprop_bench.errors import BenchError
@@ -33,38 +34,25 @@ def problem(value: Any, hint: Any, path: str = "") -> str | None:
     if typing.is_typeddict(hint):
         if not isinstance(value, dict):
             return f"{where}{_short(value)} is not an object"
-        for key, key_hint in typing.get_type_hints(hint).items():
-            if key in getattr(hint, "__required_keys__", ()) and key not in value:
-                return f"field {_join(path, key)}: missing"
-            if key in value:
-                found = problem(value[key], key_hint, _join(path, key))
-                if found:
-                    return found
-        return None
+        hints = typing.get_type_hints(hint)
+        required = getattr(hint, "__required_keys__", ())
+        missing = next((key for key in hints if key in required and key not in value), None)
+        if missing is not None:
+            return f"field {_join(path, missing)}: missing"
+        return _first((value[k], h, _join(path, k)) for k, h in hints.items() if k in value)
     if origin is list:
         if not isinstance(value, list):
             return f"{where}{_short(value)} is not a list"
-        for index, item in enumerate(value):
-            found = problem(item, args[0], f"{path}[{index}]")
-            if found:
-                return found
-        return None
+        return _first((item, args[0], f"{path}[{i}]") for i, item in enumerate(value))
     if origin is dict:
         if not isinstance(value, dict):
             return f"{where}{_short(value)} is not an object"
-        for key, item in value.items():
-            found = problem(item, args[1], _join(path, str(key)))
-            if found:
-                return found
-        return None
+        return _first((item, args[1], _join(path, str(key))) for key, item in value.items())
     if origin is tuple:  # a fixed-length JSON array
         if not isinstance(value, list) or len(value) != len(args):
             return f"{where}{_short(value)} is not a list of {len(args)}"
-        for index, (item, item_hint) in enumerate(zip(value, args, strict=True)):
-            found = problem(item, item_hint, f"{path}[{index}]")
-            if found:
-                return found
-        return None
+        pairs = enumerate(zip(value, args, strict=True))
+        return _first((item, item_hint, f"{path}[{i}]") for i, (item, item_hint) in pairs)
     if hint is type(None):
         return None if value is None else f"{where}{_short(value)} is not null"
     if hint is float:
@@ -79,6 +67,11 @@ def problem(value: Any, hint: Any, path: str = "") -> str | None:
     if not isinstance(value, hint):
         return f"{where}{_short(value)} is not {getattr(hint, '__name__', hint)}"
     return None
+
+
+def _first(children: Iterable[tuple[Any, Any, str]]) -> str | None:
+    """The first ``problem`` of the (value, hint, path) ``children``, or ``None``."""
+    return next((found for child in children if (found := problem(*child))), None)
 
 
 def check(value: Any, hint: Any, where: str) -> Any:

@@ -33,11 +33,9 @@ def add(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_anchors(args: argparse.Namespace) -> int:
-    from backprop_bench.cli.compare import KEPT_IN_CACHE
-    from backprop_bench.cli.fits import execute
+    from backprop_bench.cli.fits import execute, results_folder
     from backprop_bench.errors import BenchError
     from backprop_bench.experiments import anchors
-    from backprop_bench.files import OutputFolder
 
     chosen = anchors.load_anchors()
     if args.only:
@@ -46,7 +44,7 @@ def run_anchors(args: argparse.Namespace) -> int:
             names = ", ".join(anchor.id for anchor in chosen)
             raise BenchError(f"unknown anchor(s) {unknown}: choose from {names}")
         chosen = [anchor for anchor in chosen if anchor.id in args.only]
-    with OutputFolder(args.out, after=KEPT_IN_CACHE) as folder:  # one run at a time writes it
+    with results_folder(args.out) as folder:  # one run at a time writes it
 
         def run(*, data_dir, allow_large, **how) -> object:  # datasets come from the cache
             return anchors.run_anchors(chosen, out_dir=folder, **how)

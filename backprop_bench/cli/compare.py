@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from backprop_bench.cli.fits import execute, finish, report_run
+from backprop_bench.cli.fits import execute, finish, report_run, results_folder
 from backprop_bench.cli.options import add_allow_large, add_cluster, add_pairs, add_readme
 
 REPRODUCE_MODELS = ("mnist-000", "svc-000", "svc", "mlp", "linear")
-KEPT_IN_CACHE = "; the finished fits are cached: run the same command again to write them"
 
 
 def _seeds(text: str) -> list[int]:
@@ -191,12 +190,11 @@ def _run_comparison(args: argparse.Namespace, **settings) -> int:
 
     from backprop_bench.errors import BenchError
     from backprop_bench.experiments import runner
-    from backprop_bench.files import OutputFolder
     from backprop_bench.reports import publish
 
     out = Path(settings.pop("out"))
     settings["models"] = with_svm_engine(settings["models"], args.svm_engine)
-    with OutputFolder(out, after=KEPT_IN_CACHE) as folder:  # one run at a time writes it
+    with results_folder(out) as folder:  # one run at a time writes it
 
         def run(**how) -> object:  # the runner opens (locks) the folder once the plan holds
             return runner.compare(**settings, dtype=args.dtype, out_dir=folder, **how)

@@ -36,16 +36,14 @@ def add(subparsers: argparse._SubParsersAction) -> None:
 def run_sweep(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from backprop_bench.cli.compare import KEPT_IN_CACHE
-    from backprop_bench.cli.fits import execute, finish, report_run
+    from backprop_bench.cli.fits import execute, finish, report_run, results_folder
     from backprop_bench.experiments import runner, sweeps
-    from backprop_bench.files import OutputFolder
     from backprop_bench.reports import sweeps as sweep_report
 
     sweep = sweeps.load(args.file, allow_large=args.allow_large)
     out = Path(args.out or sweep.out)
     plans = sweeps.plans(sweep, data_dir=args.data_dir)
-    with OutputFolder(out, after=KEPT_IN_CACHE) as folder:  # one run at a time writes it
+    with results_folder(out) as folder:  # one run at a time writes it
 
         def run(*, data_dir, **how) -> object:
             return runner.run_plans(plans, out_dir=folder, **how)

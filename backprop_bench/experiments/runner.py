@@ -760,8 +760,9 @@ def run_plans(
     elif out_dir is not None:
         check_output_folder(out_dir)
     fetched: set[str] = set()
+    unfitted = {task.key for task in todo}
     for part in plans if client is None else ():  # a cluster's workers fetch for themselves
-        missing = any(cache.get(task.key) is None for task in part.tasks)
+        missing = any(task.key in unfitted for task in part.tasks)
         if missing and part.data.dataset not in fetched:
             _ensure_data(part.data, fetch)
             fetched.add(part.data.dataset)

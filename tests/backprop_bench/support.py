@@ -6,6 +6,12 @@ from typing import Any
 
 from backprop_bench.experiments.records import FitRecord
 
+#: A small real comparison at the command line: two fits on digits, one worker.
+DIGITS_COMPARE = [
+    "compare", "--dataset", "digits", "--models", "mnist-000,linear", "--n-train", "300",
+    "--n-test", "100", "--seeds", "0", "--jobs", "1",
+]  # fmt: skip
+
 IDENTITY: dict[str, Any] = {
     "key": "k",
     "model": "net",

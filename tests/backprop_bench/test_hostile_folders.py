@@ -21,11 +21,9 @@ from backprop_bench import cli, files
 from backprop_bench.errors import BenchError
 from backprop_bench.experiments.records import FitCache
 from backprop_bench.reports.readme import replace_block
+from tests.backprop_bench.support import DIGITS_COMPARE
 
-COMPARE = [
-    "compare", "--dataset", "digits", "--models", "mnist-000,linear", "--n-train", "300",
-    "--n-test", "100", "--seeds", "0", "--jobs", "1", "--readme", "README.md",
-]  # fmt: skip
+COMPARE = [*DIGITS_COMPARE, "--readme", "README.md"]
 SWEEP = """
 datasets = ["digits"]
 n_train = [200, 300]

@@ -15,11 +15,9 @@ import pytest
 
 from backprop_bench import cli
 from backprop_bench.cli import compare
+from tests.backprop_bench.support import DIGITS_COMPARE
 
-COMPARE = [
-    "compare", "--dataset", "digits", "--models", "mnist-000,linear", "--n-train", "300",
-    "--n-test", "100", "--seeds", "0", "--jobs", "1",
-]  # fmt: skip
+COMPARE = DIGITS_COMPARE
 
 
 @pytest.fixture(scope="module")
