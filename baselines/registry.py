@@ -9,7 +9,7 @@ from typing import Any
 from baselines.jax_mlp import JaxNetworkClassifier, jax_available
 from baselines.linear import make_linear
 from baselines.mirror import Mirror
-from baselines.mlp import make_mlp
+from baselines.mlp import make_mlp, make_mlp_defaults
 from baselines.svm import (
     make_svc,
     make_svc_000,
@@ -86,6 +86,14 @@ BASELINES: dict[str, Baseline] = {
             "scikit-learn MLPClassifier mirroring the network",
             False,
             True,
+            "scikit-learn",
+        ),
+        Baseline(
+            "mlp-defaults",
+            make_mlp_defaults,
+            "scikit-learn MLPClassifier at its defaults (relu, adam, its own stopping rule)",
+            False,
+            False,
             "scikit-learn",
         ),
         Baseline(

@@ -95,6 +95,27 @@ class Preprocessor(TransformerMixin, BaseEstimator):
         return " -> ".join(steps)
 
 
+STRATIFIED, FIRST = "stratified", "first"
+#: How a training subset is drawn: every class keeping its share (the default), or the first
+#: ``n`` in the dataset's own order, as Nielsen's book trains on MNIST's first 50,000 images.
+TRAIN_SUBSETS = (STRATIFIED, FIRST)
+
+
+def check_train_subset(how: object) -> str:
+    """``how`` if it is one of ``TRAIN_SUBSETS``; else a ``BenchError`` listing them."""
+    if how not in TRAIN_SUBSETS:
+        raise BenchError(f"train_subset={how!r}: choose one of {', '.join(TRAIN_SUBSETS)}")
+    return how
+
+
+def training_subset(y: np.ndarray, n: int | None, seed: int, how: str) -> np.ndarray:
+    """Indices of the training subset of ``n`` of the labels ``y`` drawn ``how`` (one of
+    ``TRAIN_SUBSETS``): ``stratified_subset``, or the first ``n``."""
+    if how == FIRST:
+        return np.arange(len(y) if n is None else n)
+    return stratified_subset(y, n, seed)
+
+
 def stratified_subset(y: np.ndarray, n: int | None, seed: int) -> np.ndarray:
     """Indices of a deterministic stratified subset of ``n`` of the labels ``y``, sorted.
 
@@ -142,6 +163,7 @@ class Experiment:
     n_test: int
     subset_seed: int
     preprocessor: Preprocessor
+    train_subset: str
     X_train: np.ndarray = field(repr=False)
     y_train: np.ndarray = field(repr=False)
     X_test: np.ndarray = field(repr=False)
@@ -170,6 +192,7 @@ class Experiment:
                 str(self.subset_seed),
                 self.preprocessing,
             ]
+            + ([self.train_subset] if self.train_subset != STRATIFIED else [])
         )
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -182,8 +205,10 @@ def prepare(
     subset_seed: int = 0,
     dtype: str = "float64",
     standardise: bool = False,
+    train_subset: str = STRATIFIED,
 ) -> Experiment:
-    """Subset ``dataset`` (stratified, deterministic), fit the preprocessor on the training
+    """Subset ``dataset`` (deterministic: stratified, or the first ``n_train`` training
+    samples when ``train_subset`` is ``"first"``), fit the preprocessor on the training
     subset only, and return the prepared, read-only arrays as an ``Experiment``.
 
     Sizes larger than the data are an error before any work.
@@ -196,7 +221,8 @@ def prepare(
             raise BenchError(
                 f"{name}={n} is not allowed for dataset {dataset.name!r}: it has {available}"
             )
-    train_index = stratified_subset(dataset.y_train, n_train, subset_seed)
+    check_train_subset(train_subset)
+    train_index = training_subset(dataset.y_train, n_train, subset_seed, train_subset)
     test_index = stratified_subset(dataset.y_test, n_test, subset_seed)
     preprocessor = Preprocessor(dtype=dtype, pixel_max=dataset.pixel_max, standardise=standardise)
     X_train = preprocessor.fit_transform(dataset.x_train[train_index])
@@ -208,6 +234,7 @@ def prepare(
         n_test=len(test_index),
         subset_seed=subset_seed,
         preprocessor=preprocessor,
+        train_subset=train_subset,
         X_train=_read_only(X_train),
         y_train=_read_only(dataset.y_train[train_index].astype(np.intp)),
         X_test=_read_only(X_test),

@@ -6,6 +6,11 @@ over its own, on the dataset, training size and preprocessing the anchor names) 
 does not run it. ``run_anchors`` runs every runnable anchor through ``runner.compare``: the same
 shared preprocessing, fit cache, records and failure handling as a comparison, so an anchor
 that a comparison has already fitted (article 000's network and SVC) costs nothing.
+
+An anchor also says which statistic its source reported, so that ours is the same one: each
+run's final epoch or its best epoch (``statistic``), and of one run or the best of several
+(``best_of``). A best-of-N figure is held against the distribution of the best of N of the
+suite's runs, which needs at least ``BEST_OF_SEEDS`` of them (``reports.anchors``).
 """
 
 from __future__ import annotations
@@ -16,12 +21,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from backprop_bench.data.preprocessing import STRATIFIED, check_train_subset
 from backprop_bench.errors import BenchError
 from backprop_bench.experiments import runner
 from backprop_bench.experiments.models import ModelSpec, resolve
 from backprop_bench.experiments.records import Comparison, FitCache, FitRecord
 
 ANCHORS_FILE = Path(__file__).with_name("anchors.json")
+
+FINAL, BEST_EPOCH = "final", "best_epoch"
+STATISTICS = (FINAL, BEST_EPOCH)  # what a source reported of each run: its last or best epoch
+BEST_OF_SEEDS = 10  # the fewest seeds a best-of-N figure is held against
 
 
 @dataclass(frozen=True)
@@ -31,8 +41,17 @@ class AnchorRun:
     model: str  # a model of the comparison (``models.resolve``)
     params: dict[str, Any]  # estimator parameters set over the model's own
     seeds: tuple[int, ...]
-    n_train: int | None = None  # a stratified subset, or all
+    n_train: int | None = None  # a subset, or all
     standardise: bool = False  # the shared preprocessing's standardisation
+    train_subset: str = STRATIFIED  # how the n_train images are drawn (or "first": as the source)
+
+    def data(self) -> dict[str, Any]:
+        """The data this run asks for, as ``runner.plan`` and ``runner.compare`` take it."""
+        return {
+            "n_train": self.n_train,
+            "standardise": self.standardise,
+            "train_subset": self.train_subset,
+        }
 
 
 @dataclass(frozen=True)
@@ -47,7 +66,27 @@ class Anchor:
     run: AnchorRun | None
     differences: str = ""  # how the suite's run differs from the published one
     not_run: str = ""  # why the suite does not run it (when ``run`` is None)
+    statistic: str = FINAL  # what the source reported of a run: FINAL or BEST_EPOCH
+    best_of: int = 1  # the source reported the best of this many runs
     records: tuple[FitRecord, ...] = field(default=(), compare=False)
+
+    def problem(self) -> str | None:
+        """What makes this anchor impossible to hold our runs against (``None``: nothing)."""
+        if self.statistic not in STATISTICS:
+            return f"statistic {self.statistic!r} is not one of {', '.join(STATISTICS)}"
+        if isinstance(self.best_of, bool) or not isinstance(self.best_of, int) or self.best_of < 1:
+            return f"best_of {self.best_of!r} is not a number of runs (1 or more)"
+        if self.run is not None:
+            try:
+                check_train_subset(self.run.train_subset)
+            except BenchError as error:
+                return str(error)
+            if self.best_of > 1 and len(self.run.seeds) < BEST_OF_SEEDS:
+                return (
+                    f"a best-of-{self.best_of} figure needs at least {BEST_OF_SEEDS} seeds to "
+                    f"estimate the best of {self.best_of} from; it has {len(self.run.seeds)}"
+                )
+        return None
 
     def spec(self) -> ModelSpec:
         """The model the suite fits for this anchor, named after the anchor."""
@@ -69,9 +108,13 @@ def load_anchors(path: Path = ANCHORS_FILE) -> list[Anchor]:
                 run = AnchorRun(
                     **{**run, "params": dict(run.get("params", {})), "seeds": tuple(run["seeds"])}
                 )
-            anchors.append(Anchor(**entry, run=run))
+            anchor = Anchor(**entry, run=run)
+            problem = anchor.problem()
         except (TypeError, KeyError, AttributeError) as error:
-            raise BenchError(f"{path}: anchor {number} is malformed ({error})") from None
+            problem = str(error)
+        if problem:
+            raise BenchError(f"{path}: anchor {number} is malformed ({problem})")
+        anchors.append(anchor)
     return anchors
 
 
@@ -89,7 +132,7 @@ def run_anchors(
 ) -> list[tuple[Anchor, Comparison | None]]:
     """Run every runnable anchor; returns each anchor with its comparison (None: not run).
 
-    Anchors sharing a dataset, training size, preprocessing and seeds run as one comparison.
+    Anchors sharing a dataset, training data, preprocessing and seeds run as one comparison.
     Every request is checked (models, parameters, sizes) before any fit, and then ``out_dir``
     (as ``runner.compare`` checks it).
     """
@@ -97,23 +140,22 @@ def run_anchors(
     for anchor in anchors:
         if anchor.run is not None:
             run = anchor.run
-            key = (anchor.dataset, run.n_train, run.standardise, run.seeds)
+            key = (anchor.dataset, run.seeds, *run.data().items())
             groups.setdefault(key, []).append(anchor)
     plans = {}
     for key, members in groups.items():  # check everything first
-        dataset, n_train, standardise, seeds = key
+        dataset, seeds, *data = key
         specs = [anchor.spec() for anchor in members]
-        runner.plan(dataset, specs, n_train=n_train, seeds=seeds, standardise=standardise)
+        runner.plan(dataset, specs, seeds=seeds, **dict(data))
         plans[key] = specs
     found: dict[str, Comparison] = {}
     for key, specs in plans.items():
-        dataset, n_train, standardise, seeds = key
+        dataset, seeds, *data = key
         comparison = runner.compare(
             dataset,
             specs,
-            n_train=n_train,
             seeds=seeds,
-            standardise=standardise,
+            **dict(data),
             jobs=jobs,
             cache=cache,
             on_event=on_event,

@@ -26,6 +26,7 @@ from typing import Any, TypedDict
 import numpy as np
 
 from backprop_bench import schema
+from backprop_bench.data.preprocessing import STRATIFIED, check_train_subset
 from backprop_bench.errors import BenchError
 from backprop_bench.experiments.labels import SYMBOLS, decode_labels
 from backprop_bench.files import atomic_write_text, to_json
@@ -85,6 +86,7 @@ class FitRecord:
     preprocessing: str | None = None  # what the shared preprocessing did, e.g. "flatten -> ..."
     engine: str | None = None  # the library that computed the fit (libsvm, oneDAL, NumPy, ...)
     experiment_key: str | None = None  # digest of the prepared data
+    train_subset: str = STRATIFIED  # how the n_train images were drawn: stratified, first
     # what fitting.fit_one measured (status "ok" only)
     train_accuracy: float | None = None  # on a fixed stratified subset of the training data
     train_accuracy_n: int | None = None  # that subset's size
@@ -141,6 +143,7 @@ class FitRecord:
             return f"field status: {self.status!r} is not one of {', '.join(STATUSES)}"
         try:
             check_model_name(self.model, "field model:")
+            check_train_subset(self.train_subset)
         except BenchError as error:
             return str(error)
         for name in ("n_train", "n_test"):

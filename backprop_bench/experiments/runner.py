@@ -36,6 +36,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from backprop_bench.data.preprocessing import STRATIFIED, check_train_subset
 from backprop_bench.errors import BenchError
 from backprop_bench.experiments import environment
 from backprop_bench.experiments.labels import encode_labels
@@ -72,7 +73,8 @@ Event = dict[str, Any]
 
 @dataclass(frozen=True)
 class DataRequest:
-    """Which data a fit gets: a dataset, a stratified subset and the shared preprocessing."""
+    """Which data a fit gets: a dataset, a subset (stratified, or the first ``n_train``) and the
+    shared preprocessing."""
 
     dataset: str
     fingerprint: str
@@ -82,6 +84,7 @@ class DataRequest:
     subset_seed: int = SUBSET_SEED
     dtype: str = "float64"
     standardise: bool = False
+    train_subset: str = STRATIFIED
     data_dir: str | None = field(default=None, compare=False)
     data_cache_dir: str | None = field(default=None, compare=False)
 
@@ -94,7 +97,7 @@ class DataRequest:
             "subset_seed": self.subset_seed,
             "dtype": self.dtype,
             "standardise": self.standardise,
-        }
+        } | ({"train_subset": self.train_subset} if self.train_subset != STRATIFIED else {})
 
     def prepare(self):
         """Load the dataset (from its verified cache) and prepare it: an ``Experiment``."""
@@ -111,6 +114,7 @@ class DataRequest:
             subset_seed=self.subset_seed,
             dtype=self.dtype,
             standardise=self.standardise,
+            train_subset=self.train_subset,
         )
 
 
@@ -212,9 +216,13 @@ def plan(
     data_dir: str | None = None,
     data_cache_dir: str | None = None,
     allow_large: bool = False,
+    train_subset: str = STRATIFIED,
 ) -> Plan:
     """Check the request and list its fits; errors (``BenchError``) come before any work,
     and a plan of more than ``LARGE_FITS`` fits needs ``allow_large``.
+
+    ``train_subset`` draws the ``n_train`` training samples stratified (the default) or takes
+    the first ``n_train`` in the dataset's order (``"first"``).
 
     ``dtype`` (float64 or float32) is the shared preprocessing's output and what every model
     that can is set to compute in (``models.with_dtype``); by default the preset's, float64.
@@ -248,6 +256,7 @@ def plan(
         n_features=identity.n_features,
         dtype=dtype or mirror_of(network, n_train).dtype,
         standardise=standardise,
+        train_subset=check_train_subset(train_subset),
         data_dir=data_dir,
         data_cache_dir=data_cache_dir,
     )
@@ -266,9 +275,7 @@ def plan(
                 "data": data.identity(),
                 "code_version": version,
             }
-            cost = estimated_cost(
-                spec, data.n_train, data.n_features, data.n_test, hyperparameters
-            )
+            cost = estimated_cost(spec, data.n_train, data.n_features, data.n_test, hyperparameters)
             tasks.append(FitTask(spec, seed, data, hyperparameters, fit_key(fit_identity), cost))
     return Plan(dataset, network, tuple(specs), seeds, data, tuple(tasks))
 
@@ -384,6 +391,7 @@ def record_of(task: FitTask, status: str, reason: str | None = None, **measured:
         n_train=task.data.n_train,
         n_test=task.data.n_test,
         subset_seed=task.data.subset_seed,
+        train_subset=task.data.train_subset,
         hyperparameters=task.hyperparameters,
         code_version=code_version(),
         status=status,
@@ -686,6 +694,7 @@ def compare(
     out_dir: str | os.PathLike | OutputFolder | None = None,
     client: Any = None,
     allow_large: bool = False,
+    train_subset: str = STRATIFIED,
 ) -> Comparison:
     """Plan and run a comparison (finished fits from the cache); ``reports.publish`` writes it.
 
@@ -710,6 +719,7 @@ def compare(
         data_dir=data_dir,
         data_cache_dir=data_cache_dir,
         allow_large=allow_large,
+        train_subset=train_subset,
     )
     return run_plans(
         [the_plan],
@@ -739,6 +749,7 @@ def run_plans(
     out_dir: str | os.PathLike | OutputFolder | None = None,
     client: Any = None,
     allow_large: bool = False,
+    train_subset: str = STRATIFIED,
 ) -> Comparison:
     """Run checked ``plans`` as one (one pool, longest fit first; a sweep's plans are one per
     dataset and training-set size): check the scale of the fits still to run (``check_jobs``,

@@ -33,17 +33,24 @@ def test_the_baselines_are_registered_with_their_engines():
         "svc-000-onedal": "oneDAL",
         "svc-onedal": "oneDAL",
         "mlp": "scikit-learn",
+        "mlp-defaults": "scikit-learn",
         "linear": "scikit-learn",
         "torch-mlp": "PyTorch",
         "jax-mlp": "JAX",
     }
 
 
-@pytest.mark.parametrize("name", ["svc-000", "svc", "mlp", "linear"])
+@pytest.mark.parametrize("name", ["svc-000", "svc", "mlp", "mlp-defaults", "linear"])
 def test_make_baseline_returns_an_unfitted_clonable_estimator(name):
     estimator = make_baseline(name, Mirror(), seed=3)
     assert not hasattr(estimator, "classes_")
     assert clone(estimator).get_params() == estimator.get_params()
+
+
+def test_mlp_defaults_is_scikit_learns_mlp_at_its_defaults_seeded():
+    made = make_baseline("mlp-defaults", Mirror(hidden_layer_sizes=(7,), epochs=3), seed=4)
+    assert made.get_params() == MLPClassifier(random_state=4).get_params()
+    assert not BASELINES["mlp-defaults"].deterministic  # runs over the seeds
 
 
 def test_unknown_baseline_lists_the_valid_names():
