@@ -25,12 +25,16 @@ from backprop_bench.data.preprocessing import STRATIFIED, check_train_subset
 from backprop_bench.errors import BenchError
 from backprop_bench.experiments import runner
 from backprop_bench.experiments.models import ModelSpec, resolve
-from backprop_bench.experiments.records import Comparison, FitCache, FitRecord
+from backprop_bench.experiments.records import (
+    FINAL,
+    STATISTICS,
+    Comparison,
+    FitCache,
+    FitRecord,
+)
 
 ANCHORS_FILE = Path(__file__).with_name("anchors.json")
 
-FINAL, BEST_EPOCH = "final", "best_epoch"
-STATISTICS = (FINAL, BEST_EPOCH)  # what a source reported of each run: its last or best epoch
 BEST_OF_SEEDS = 10  # the fewest seeds a best-of-N figure is held against
 
 

@@ -39,6 +39,10 @@ SESSIONS_FOLDER = "sessions"
 # worker died: not a result, never cached, and the command that ran it exits with status 1.
 OK, DIVERGED, SKIPPED, CRASHED = "ok", "diverged", "skipped", "crashed"
 RESULTS = (OK, DIVERGED)
+
+# Which test accuracy of a fit a figure is: its final one, or its best over the epochs.
+FINAL, BEST_EPOCH = "final", "best_epoch"
+STATISTICS = (FINAL, BEST_EPOCH)
 STATUSES = (OK, DIVERGED, SKIPPED, CRASHED)
 
 #: A model's name: it stands in tables, plots, verdict sentences and the README, so it may hold
@@ -108,6 +112,13 @@ class FitRecord:
     ran_on: str | None = None  # where: the host and its cores, and the Dask worker if one
     session: str | None = None  # the run that fitted it (its environment is cached under it)
     fitted_at: str | None = None
+
+    def accuracy_at(self, statistic: str) -> float | None:
+        """The test accuracy at ``statistic``: the final one, or the best over the epochs
+        (``BEST_EPOCH``; a fit without a per-epoch history has only its final one)."""
+        if statistic == BEST_EPOCH and self.history:
+            return max(epoch["test_accuracy"] for epoch in self.history)
+        return self.test_accuracy
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

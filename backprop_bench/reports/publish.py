@@ -227,8 +227,7 @@ def read_results(
                 f"recorded on line {seen[fit]}"
             )
         seen[fit] = number
-        data = (record.dataset, record.n_train, record.n_test, record.subset_seed)
-        first = (records[0].dataset, records[0].n_train, records[0].n_test, records[0].subset_seed)
+        data, first = _training_and_test_set(record), _training_and_test_set(records[0])
         if one_test_set and data != first:
             raise BenchError(
                 f"{path} line {number}: dataset {data[0]} with n_train {data[1]}, n_test "
@@ -236,6 +235,10 @@ def read_results(
                 "comparison is of one training and test set"
             )
     return records, list(read_environment(out_dir).get("sessions", []))
+
+
+def _training_and_test_set(record: FitRecord) -> tuple:
+    return (record.dataset, record.n_train, record.n_test, record.subset_seed, record.train_subset)
 
 
 def write_csv(frame, path: Path) -> Path:

@@ -273,6 +273,40 @@ def crossings(frame: pd.DataFrame, axes: Sequence[str], network: str) -> pd.Data
     return pd.DataFrame(rows, columns=columns)
 
 
+def best_by_axis(frame: pd.DataFrame, axes: Sequence[str]) -> pd.DataFrame:
+    """In a sweep of several axes, the most accurate value of each axis but n_train (which has
+    its crossings) on each line (the model and the other axes' values): one row per (axis,
+    line) with that value and its mean test accuracy over seeds."""
+    rows = []
+    for axis in axes if len(axes) > 1 else ():
+        if axis == "n_train":
+            continue
+        summary = _summary(frame, axis, axes, "test_accuracy")
+        for line, group in summary.groupby("line", sort=False):
+            best = group.loc[group["mean"].idxmax()]
+            rows.append({"axis": axis, "line": line, "best": best[axis], "accuracy": best["mean"]})
+    return pd.DataFrame(rows, columns=["axis", "line", "best", "accuracy"])
+
+
+def _best_sentences(best: pd.DataFrame, axes: Sequence[str]) -> list[str]:
+    """Per axis: its most accurate value on each line, and whether that depends on the line."""
+    sentences = []
+    for axis, group in best.groupby("axis", sort=False):
+        parts = ", ".join(
+            f"{row.best} ({row.accuracy:.4f}) with `{row.line}`" for row in group.itertuples()
+        )
+        others = [name for name in axes if name != axis]
+        verdict = (
+            f"the same whatever {' and '.join(others)}"
+            if group["best"].nunique() == 1
+            else f"which is best depends on {' and '.join(others)}"
+        )
+        sentences.append(
+            f"The most accurate {axis} (mean test accuracy over seeds): {parts}; {verdict}."
+        )
+    return sentences
+
+
 def _analysis(out_dir: Path) -> dict[str, Any]:
     """Everything a sweep's tables and summary are made of, from its files alone."""
     records, sessions = publish.read_results(out_dir, one_test_set=False)
@@ -281,6 +315,7 @@ def _analysis(out_dir: Path) -> dict[str, Any]:
     axes = [axis for axis in description["axes"] if axis in frame]
     found = {"frame": frame, "description": description, "sessions": sessions, "axes": axes}
     found["exponents"] = found["crossings"] = None
+    found["best"] = best_by_axis(frame, axes)
     if "n_train" in axes:
         found["exponents"] = exponents(frame, axes)
         network = frame.loc[frame["model"] == description.get("network"), "label"]
@@ -350,6 +385,9 @@ def summary_markdown(found: Mapping[str, Any], prefix: str = "") -> str:
             for row in found_crossings.itertuples()
         ]
         lines += [f"Test accuracy as n_train grows: {'; '.join(parts)}.", ""]
+    best = found.get("best")
+    if best is not None and len(best):
+        lines += [" ".join(_best_sentences(best, axes)), ""]
     epochs = "seconds_per_epoch" in done and done["seconds_per_epoch"].notna().any()
     if epochs and "n_train" not in axes:  # per model (one size): accuracy beside epoch time
         per_epoch = done.groupby("label", sort=False)["seconds_per_epoch"].agg(

@@ -237,6 +237,7 @@ def _settings(record: FitRecord) -> tuple:
         record.n_train,
         record.n_test,
         record.subset_seed,
+        record.train_subset,
         repr(sorted(record.hyperparameters.items())),
     )
 

@@ -119,6 +119,18 @@ def test_prepare_is_identical_across_calls_and_read_only(digits):
     assert a.preprocessing == "flatten -> float64 -> /16"
 
 
+def test_the_first_n_training_images_in_the_datasets_own_order(digits):
+    first = prepare(digits, n_train=300, n_test=100, train_subset="first")
+    stratified = prepare(digits, n_train=300, n_test=100)
+    assert np.array_equal(first.y_train, digits.y_train[:300])
+    assert np.array_equal(first.X_train * 16, digits.x_train[:300].reshape(300, -1))
+    assert np.array_equal(first.X_test, stratified.X_test)  # the test subset is the same
+    assert first.key != stratified.key and first.train_subset == "first"
+    assert prepare(digits).key == prepare(digits, train_subset="stratified").key
+    with pytest.raises(BenchError, match=r"train_subset='last': choose one of stratified, first"):
+        prepare(digits, train_subset="last")
+
+
 def test_prepare_float32(digits):
     experiment = prepare(digits, dtype="float32")
     assert experiment.X_train.dtype == np.float32 and experiment.X_test.dtype == np.float32

@@ -156,6 +156,30 @@ def test_crossings_name_the_sizes_between_which_the_network_overtakes():
     ]  # fmt: skip
 
 
+def test_the_best_width_is_named_per_initialiser_and_said_to_depend_on_it():
+    accuracy = {
+        "normal": {10: 0.91, 30: 0.95, 300: 0.40}, "fan_in": {10: 0.92, 30: 0.96, 300: 0.97}
+    }  # fmt: skip
+    rows = [
+        {"model": "net", "label": f"net {init} {h}", "hidden": h, "init": init, "seed": seed,
+         "status": "ok", "test_accuracy": accuracy[init][h] + 0.001 * seed}
+        for init in accuracy for h in accuracy[init] for seed in (0, 1)
+    ]  # fmt: skip
+    best = sweep_report.best_by_axis(pd.DataFrame(rows), ["hidden", "init"])
+    width = best[best["axis"] == "hidden"].set_index("line")
+    assert width["best"].to_dict() == {"net init=normal": 30, "net init=fan_in": 300}
+    assert width.loc["net init=fan_in", "accuracy"] == pytest.approx(0.9705)
+    init = best[best["axis"] == "init"].set_index("line")["best"].to_dict()
+    assert init == {f"net hidden={h}": "fan_in" for h in (10, 30, 300)}
+    sentences = sweep_report._best_sentences(best, ["hidden", "init"])
+    assert sentences[0] == (
+        "The most accurate hidden (mean test accuracy over seeds): 300 (0.9705) with "
+        "`net init=fan_in`, 30 (0.9505) with `net init=normal`; which is best depends on init."
+    )
+    assert sentences[1].endswith("; the same whatever hidden.")
+    assert sweep_report.best_by_axis(pd.DataFrame(rows), ["hidden"]).empty  # one axis: no claim
+
+
 def test_the_sweep_command_runs_and_refreshes_its_readme_block(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("BACKPROP_BENCH_CACHE", str(tmp_path / "cache"))
     path = write(tmp_path, GOOD.replace("n_train = [200, 400, 800]", "n_train = [200, 400]"))
