@@ -16,6 +16,7 @@ suite's runs, which needs at least ``BEST_OF_SEEDS`` of them (``reports.anchors`
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,41 +135,38 @@ def run_anchors(
     client: Any = None,
     out_dir: Any = None,
 ) -> list[tuple[Anchor, Comparison | None]]:
-    """Run every runnable anchor; returns each anchor with its comparison (None: not run).
+    """Run every runnable anchor; returns each anchor with the run's comparison (None: not
+    run), whose records of the anchor are named after it.
 
-    Anchors sharing a dataset, training data, preprocessing and seeds run as one comparison.
-    Every request is checked (models, parameters, sizes) before any fit, and then ``out_dir``
-    (as ``runner.compare`` checks it).
+    Anchors sharing a dataset, training data, preprocessing and seeds make one plan, and all
+    the plans run as one (``runner.run_plans``: one pool, longest fit first, so a long SVC fit
+    of one group does not leave a core idle). Every request is checked (models, parameters,
+    sizes) before any fit, and then ``out_dir``.
     """
+    start = time.perf_counter()
     groups: dict[tuple, list[Anchor]] = {}
     for anchor in anchors:
         if anchor.run is not None:
             run = anchor.run
             key = (anchor.dataset, run.seeds, *run.data().items())
             groups.setdefault(key, []).append(anchor)
-    plans = {}
+    plans = []
     for key, members in groups.items():  # check everything first
         dataset, seeds, *data = key
         specs = [anchor.spec() for anchor in members]
-        runner.plan(dataset, specs, seeds=seeds, **dict(data))
-        plans[key] = specs
-    found: dict[str, Comparison] = {}
-    for key, specs in plans.items():
-        dataset, seeds, *data = key
-        comparison = runner.compare(
-            dataset,
-            specs,
-            seeds=seeds,
-            **dict(data),
-            jobs=jobs,
-            cache=cache,
-            on_event=on_event,
-            fetch=fetch,
-            command=command,
-            isolate=isolate,
-            client=client,
-            out_dir=out_dir,
-        )
-        for anchor in groups[key]:
-            found[anchor.id] = comparison
-    return [(anchor, found.get(anchor.id)) for anchor in anchors]
+        plans.append(runner.plan(dataset, specs, seeds=seeds, **dict(data)))
+    if not plans:
+        return [(anchor, None) for anchor in anchors]
+    comparison = runner.run_plans(
+        plans,
+        start=start,
+        jobs=jobs,
+        cache=cache,
+        on_event=on_event,
+        fetch=fetch,
+        command=command,
+        isolate=isolate,
+        client=client,
+        out_dir=out_dir,
+    )
+    return [(anchor, comparison if anchor.run else None) for anchor in anchors]

@@ -749,7 +749,6 @@ def run_plans(
     out_dir: str | os.PathLike | OutputFolder | None = None,
     client: Any = None,
     allow_large: bool = False,
-    train_subset: str = STRATIFIED,
 ) -> Comparison:
     """Run checked ``plans`` as one (one pool, longest fit first; a sweep's plans are one per
     dataset and training-set size): check the scale of the fits still to run (``check_jobs``,
@@ -839,5 +838,7 @@ def _sessions(
 
 
 def with_params(spec: ModelSpec, name: str, **params: Any) -> ModelSpec:
-    """``spec`` renamed ``name`` with estimator parameters ``params`` set over its own."""
-    return replace(spec, name=name, params=tuple(sorted({**dict(spec.params), **params}.items())))
+    """``spec`` renamed ``name`` with estimator parameters ``params`` set over its own (a list,
+    as JSON gives one, becomes a tuple: a spec is hashable)."""
+    given = {key: tuple(v) if isinstance(v, list) else v for key, v in params.items()}
+    return replace(spec, name=name, params=tuple(sorted({**dict(spec.params), **given}.items())))

@@ -40,6 +40,9 @@ CAPTION = (
 )
 
 
+FIGURE = ("source", "what was published", "published")  # one published figure, however run
+
+
 def anchor_verdict(published: float, low: float, high: float) -> str:
     """matches / above / below: where our interval [low, high] lies against ``published``."""
     if low > published:
@@ -206,9 +209,11 @@ def anchors_summary(table: pd.DataFrame, link: str) -> str:
     counts = table["verdict"].value_counts()
     run = table[table["verdict"].isin(["matches", "above", "below"])]
     parts = [f"{counts.get(v, 0)} {v}" for v in ("matches", "above", "below") if counts.get(v)]
+    figures = len(table.drop_duplicates([c for c in FIGURE if c in table]))
+    rows = "" if figures == len(table) else f" in {len(table)} rows (some run two ways)"
     text = (
-        f"Against {len(table)} published figures ([{link}]({link})): of the {len(run)} the "
-        f"suite runs, {', '.join(parts) or 'none finished'}"
+        f"Against {figures} published figures{rows} ([{link}]({link})): of the {len(run)} "
+        f"the suite runs, {', '.join(parts) or 'none finished'}"
     )
     if counts.get("not run"):
         text += f"; {counts['not run']} not run (the table says why)"

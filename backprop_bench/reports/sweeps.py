@@ -282,7 +282,9 @@ def best_by_axis(frame: pd.DataFrame, axes: Sequence[str]) -> pd.DataFrame:
         if axis == "n_train":
             continue
         summary = _summary(frame, axis, axes, "test_accuracy")
-        for line, group in summary.groupby("line", sort=False):
+        order = {line: n for n, line in enumerate(dict.fromkeys(_line(frame, axis, axes)))}
+        summary = summary.sort_values("line", key=lambda lines: lines.map(order), kind="stable")
+        for line, group in summary.groupby("line", sort=False):  # in the sweep's own order
             best = group.loc[group["mean"].idxmax()]
             rows.append({"axis": axis, "line": line, "best": best[axis], "accuracy": best["mean"]})
     return pd.DataFrame(rows, columns=["axis", "line", "best", "accuracy"])

@@ -45,13 +45,13 @@ def test_the_published_figures_load_and_every_runnable_one_plans():
         assert (anchor.statistic, anchor.best_of) == ("best_epoch", 3)
         assert len(anchor.run.seeds) >= 10 and anchor.run.data()["train_subset"] == "first"
     fan_in = by_id["lecun-2-layer-300-fan-in"].spec().build(0)
-    assert fan_in.initialiser == "normal_fan_in" and fan_in.hidden_layer_sizes == [300]
+    assert fan_in.initialiser == "normal_fan_in" and fan_in.hidden_layer_sizes == (300,)
     assert by_id["lecun-2-layer-300"].spec().build(0).initialiser == "standard_normal"
     for mlp in ("fashion-paper-mlp-fashion", "fashion-paper-mlp-mnist"):
         assert by_id[mlp].run.model == "mlp-defaults" and by_id[mlp].run.standardise
     nielsen = next(a for a in found if a.id == "nielsen-784-30-10").spec().build(0, 50000)
     assert (nielsen.hidden_layer_sizes, nielsen.batch_size, nielsen.learning_rate) == (
-        [30],
+        (30,),
         10,
         3.0,
     )
@@ -153,8 +153,8 @@ def test_anchors_run_through_the_comparison_and_get_a_verdict(tmp_path):
             "id": "digits-best-of", "source": "a test", "dataset": "digits", "accuracy": 0.9,
             "published": "the best epoch of the best of 3", "differences": "fewer epochs",
             "statistic": "best_epoch", "best_of": 3,
-            "run": {"model": "mnist-000", "params": {"epochs": 3}, "seeds": list(range(10)),
-                    "n_train": 1000, "train_subset": "first"},
+            "run": {"model": "mnist-000", "params": {"epochs": 3, "hidden_layer_sizes": [8]},
+                    "seeds": list(range(10)), "n_train": 1000, "train_subset": "first"},
         },
         {
             "id": "too-long", "source": "a test", "dataset": "digits", "accuracy": 0.9,
@@ -213,6 +213,11 @@ def test_the_readme_summary_counts_the_verdicts_and_names_the_misses():
         percentile=[21.6, None, None], reached=[4, None, None], fits=[10, 3, None],
     )  # fmt: skip
     text = anchors_summary(best_of, "results/anchors/anchors.md")
+    two_ways = pd.concat([table, table.iloc[[1]]]).assign(source="s", **{"what was published": "w"})
+    assert anchors_summary(two_ways, "a.md").startswith(
+        "Against 3 published figures in 4 rows (some run two ways) ([a.md](a.md)): of the 3 the "
+        "suite runs, 1 matches, 2 below"
+    )
     assert (
         "`a` is reported at its best epoch, best of 3 runs; ours, taken the same way, has median "
         "0.9500 (95% of it 0.9400-0.9600): 0.9500 falls at its 22nd percentile, and 4 of our 10 "

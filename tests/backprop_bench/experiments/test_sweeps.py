@@ -173,8 +173,13 @@ def test_the_best_width_is_named_per_initialiser_and_said_to_depend_on_it():
     assert init == {f"net hidden={h}": "fan_in" for h in (10, 30, 300)}
     sentences = sweep_report._best_sentences(best, ["hidden", "init"])
     assert sentences[0] == (
-        "The most accurate hidden (mean test accuracy over seeds): 300 (0.9705) with "
-        "`net init=fan_in`, 30 (0.9505) with `net init=normal`; which is best depends on init."
+        "The most accurate hidden (mean test accuracy over seeds): 30 (0.9505) with "
+        "`net init=normal`, 300 (0.9705) with `net init=fan_in`; which is best depends on init."
+    )
+    assert sentences[1].startswith(  # in the sweep's order, not the labels' alphabetical one
+        "The most accurate init (mean test accuracy over seeds): fan_in (0.9205) with "
+        "`net hidden=10`, fan_in (0.9605) with `net hidden=30`, fan_in (0.9705) with "
+        "`net hidden=300`"
     )
     assert sentences[1].endswith("; the same whatever hidden.")
     assert sweep_report.best_by_axis(pd.DataFrame(rows), ["hidden"]).empty  # one axis: no claim
