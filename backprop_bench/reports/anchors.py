@@ -26,10 +26,11 @@ from backprop_bench.reports.verdicts import t_interval, wilson_interval
 
 CAPTION = (
     "Each published figure against the suite's own run of the nearest experiment it can run. "
-    "Ours is the mean test accuracy over the seeds (the final epoch for networks) with its 95% "
-    "interval: a t-interval over seeds, or for a single fit a Wilson interval over the test "
-    "images. Verdict: **matches** when the interval holds the published figure (its edges "
-    "included), **above** or **below** when the whole interval lies above or below it. "
+    "Ours is the mean test accuracy over the seeds, each run taken as 'ours at' says (a "
+    "network's final epoch unless its source reported another), with its 95% interval: a "
+    "t-interval over seeds, or for a single fit a Wilson interval over the test images. "
+    "Verdict: **matches** when the interval holds the published figure (its edges included), "
+    "**above** or **below** when the whole interval lies above or below it. "
     "'best epoch' is the mean over seeds of each run's best test accuracy over its epochs, the "
     "statistic some sources report; where the source reported it, each run counts at its best "
     "epoch. A figure reported as the best of N runs is held against the best of N of ours: the "
