@@ -54,27 +54,18 @@ def run_anchors(args: argparse.Namespace) -> int:
 
 def _publish(args: argparse.Namespace, folder, found) -> int:
     """Write the anchors' table, records and environment into ``folder`` (an open
-    ``OutputFolder``), print them and refresh the README's block."""
-    import dataclasses
-
+    ``OutputFolder``), print them and refresh the README's block; ``found`` is what
+    ``run_anchors`` returned."""
     from backprop_bench.experiments import environment
     from backprop_bench.files import atomic_write_text, to_json, write_jsonl
     from backprop_bench.reports import anchors as report
 
     out = folder.path
-    results, records, sessions = [], [], {}
-    for anchor, comparison in found:
-        mine = (
-            ()
-            if comparison is None
-            else tuple(r for r in comparison.records if r.model == anchor.id)
-        )
-        results.append(dataclasses.replace(anchor, records=mine))
-        records += mine
-        for session in comparison.sessions if comparison else ():
-            sessions[session["id"]] = session
+    results, comparison = found
+    records = [record for anchor in results for record in anchor.records]
+    sessions = list(comparison.sessions) if comparison else []
     table = report.anchors_table(results)
-    last = environment.describe() if not sessions else list(sessions.values())[-1]["environment"]
+    last = sessions[-1]["environment"] if sessions else environment.describe()
     machine = (
         f"Machine: {last['cpu']}, {environment.blas_line(last['blas'], threads=False)}; "
         f"{len(records)} fits."
@@ -85,7 +76,7 @@ def _publish(args: argparse.Namespace, folder, found) -> int:
         write_jsonl(stage / "fits.jsonl", [record.to_dict() for record in records])
         atomic_write_text(stage / "anchors.csv", table.to_csv(index=False, float_format="%.6g"))
         atomic_write_text(stage / "anchors.md", markdown)
-        document = {"sessions": list(sessions.values())}
+        document = {"sessions": sessions}
         atomic_write_text(stage / "environment.json", to_json(document))
     print(markdown)
     print(f"wrote {out}/anchors.md, anchors.csv, fits.jsonl and environment.json")

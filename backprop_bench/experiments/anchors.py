@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -134,9 +134,9 @@ def run_anchors(
     isolate: bool = True,
     client: Any = None,
     out_dir: Any = None,
-) -> list[tuple[Anchor, Comparison | None]]:
-    """Run every runnable anchor; returns each anchor with the run's comparison (None: not
-    run), whose records of the anchor are named after it.
+) -> tuple[list[Anchor], Comparison | None]:
+    """Run every runnable anchor: each anchor with its own records (the fits named after it;
+    none for one not run), and the run that made them (``None`` when no anchor runs).
 
     Anchors sharing a dataset, training data, preprocessing and seeds make one plan, and all
     the plans run as one (``runner.run_plans``: one pool, longest fit first, so a long SVC fit
@@ -156,7 +156,7 @@ def run_anchors(
         specs = [anchor.spec() for anchor in members]
         plans.append(runner.plan(dataset, specs, seeds=seeds, **dict(data)))
     if not plans:
-        return [(anchor, None) for anchor in anchors]
+        return list(anchors), None
     comparison = runner.run_plans(
         plans,
         start=start,
@@ -169,4 +169,5 @@ def run_anchors(
         client=client,
         out_dir=out_dir,
     )
-    return [(anchor, comparison if anchor.run else None) for anchor in anchors]
+    mine = [tuple(r for r in comparison.records if r.model == a.id) for a in anchors]
+    return [replace(a, records=r) for a, r in zip(anchors, mine, strict=True)], comparison

@@ -97,7 +97,9 @@ class DataRequest:
             "subset_seed": self.subset_seed,
             "dtype": self.dtype,
             "standardise": self.standardise,
-        } | ({"train_subset": self.train_subset} if self.train_subset != STRATIFIED else {})
+        } | (  # named only where it is not the default: a stratified fit's identity is as it was
+            {"train_subset": self.train_subset} if self.train_subset != STRATIFIED else {}
+        )
 
     def prepare(self):
         """Load the dataset (from its verified cache) and prepare it: an ``Experiment``."""

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from backprop_bench.experiments.records import FitRecord
 
@@ -11,6 +16,18 @@ DIGITS_COMPARE = [
     "compare", "--dataset", "digits", "--models", "mnist-000,linear", "--n-train", "300",
     "--n-test", "100", "--seeds", "0", "--jobs", "1",
 ]  # fmt: skip
+
+
+
+@contextlib.contextmanager
+def in_project(root: Path) -> Iterator[Path]:
+    """``root`` as the working directory, with a fit and data cache of its own (``root/cache``),
+    for a module-scoped fixture that runs real commands once."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BACKPROP_BENCH_CACHE", str(root / "cache"))
+        patch.chdir(root)
+        yield root
+
 
 IDENTITY: dict[str, Any] = {
     "key": "k",

@@ -21,7 +21,7 @@ from backprop_bench import cli, files
 from backprop_bench.errors import BenchError
 from backprop_bench.experiments.records import FitCache
 from backprop_bench.reports.readme import replace_block
-from tests.backprop_bench.support import DIGITS_COMPARE
+from tests.backprop_bench.support import DIGITS_COMPARE, in_project
 
 COMPARE = [*DIGITS_COMPARE, "--readme", "README.md"]
 SWEEP = """
@@ -35,10 +35,7 @@ models = ["linear"]
 @pytest.fixture(scope="module")
 def made(tmp_path_factory):
     """A real comparison and a real sweep (three fits in all): their folders and the cache."""
-    root = tmp_path_factory.mktemp("made")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("BACKPROP_BENCH_CACHE", str(root / "cache"))
-        patch.chdir(root)
+    with in_project(tmp_path_factory.mktemp("made")) as root:
         (root / "sweep.toml").write_text(SWEEP)
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             assert cli.main([*COMPARE, "--out", "results/digits"]) == 0

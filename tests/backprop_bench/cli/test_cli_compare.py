@@ -15,7 +15,7 @@ import pytest
 
 from backprop_bench import cli
 from backprop_bench.cli import compare
-from tests.backprop_bench.support import DIGITS_COMPARE
+from tests.backprop_bench.support import DIGITS_COMPARE, in_project
 
 COMPARE = DIGITS_COMPARE
 
@@ -23,10 +23,7 @@ COMPARE = DIGITS_COMPARE
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory):
     """One real run of COMPARE (two fits, each in a worker process): its folder and cache."""
-    root = tmp_path_factory.mktemp("finished")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("BACKPROP_BENCH_CACHE", str(root / "cache"))
-        patch.chdir(root)
+    with in_project(tmp_path_factory.mktemp("finished")) as root:
         output = io.StringIO()
         with contextlib.redirect_stdout(output):
             status = cli.main([*COMPARE, "--out", "results/digits"])

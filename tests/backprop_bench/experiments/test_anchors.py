@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import numpy as np
@@ -164,11 +163,7 @@ def test_anchors_run_through_the_comparison_and_get_a_verdict(tmp_path):
     path = tmp_path / "anchors.json"
     path.write_text(json.dumps(digits))
     chosen = anchors.load_anchors(path)
-    found = anchors.run_anchors(chosen, cache=FitCache(tmp_path / "runs"), isolate=False)
-    with_records = [
-        dataclasses.replace(a, records=tuple(r for r in c.records if r.model == a.id) if c else ())
-        for a, c in found
-    ]
+    with_records, _ = anchors.run_anchors(chosen, cache=FitCache(tmp_path / "runs"), isolate=False)
     table = anchors_table(with_records).set_index("anchor")
     assert table.loc["digits-linear", "verdict"] == "above"
     assert table.loc["digits-net", "verdict"] == "below"
