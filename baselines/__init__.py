@@ -11,6 +11,20 @@ and where it cannot be.
 
 from baselines.mirror import Mirror
 from baselines.mlp import fit_per_epoch
-from baselines.registry import BASELINES, Baseline, MissingDependency, make_baseline
+from baselines.registry import (
+    BASELINES,
+    ONEDAL_TWINS,
+    Baseline,
+    MissingDependency,
+    make_baseline,
+)
 
-__all__ = ["BASELINES", "Baseline", "Mirror", "MissingDependency", "fit_per_epoch", "make_baseline"]
+__all__ = [
+    "BASELINES",
+    "ONEDAL_TWINS",
+    "Baseline",
+    "Mirror",
+    "MissingDependency",
+    "fit_per_epoch",
+    "make_baseline",
+]

@@ -3,8 +3,8 @@
 A baseline "mirrors" the network when it uses the same hidden layers, mini-batch size, number of
 epochs and an equivalent step; ``backprop_bench.experiments.models.mirror_of(preset)`` builds
 one from a ``nets.presets`` preset, so the baselines follow the network's settings rather than
-restating them. The last four fields only matter to ``torch-mlp``, which copies the network
-entirely.
+restating them. The last four fields only matter to the peers (``torch-mlp``, ``jax-mlp``),
+which copy the network entirely.
 """
 
 from __future__ import annotations

@@ -128,6 +128,12 @@ BASELINES: dict[str, Baseline] = {
 }
 
 
+ONEDAL_TWINS: dict[str, str] = {
+    name.removesuffix("-onedal"): name for name, b in BASELINES.items() if b.engine == "oneDAL"
+}
+"""Each SVC's twin fitted by oneDAL: ``svc-000`` -> ``svc-000-onedal``, ``svc`` -> its own."""
+
+
 def make_baseline(name: str, mirror: Mirror, seed: int | None = None) -> Any:
     """The unfitted estimator of baseline ``name``, configured from ``mirror`` and ``seed``.
 

@@ -41,6 +41,7 @@ from threadpoolctl import threadpool_limits
 from backprop_bench.data.datasets import load
 from backprop_bench.data.preprocessing import Experiment, prepare
 from backprop_bench.experiments import environment
+from backprop_bench.experiments.environment import usable_cores
 from nets.network import Network
 from nets.presets import PRESETS
 
@@ -48,18 +49,10 @@ SMALL = os.environ.get("BACKPROP_BENCH_ASV_SMALL", "").strip() not in ("", "0")
 """True when BACKPROP_BENCH_ASV_SMALL is set (CI's quick dry run)."""
 
 
-def cores() -> int:
-    """The number of cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def blas_threads(setting: str | int) -> int:
     """An int >= 1 from a thread setting: an int, or "all" for every core."""
     if str(setting).strip().lower() == "all":
-        return cores()
+        return usable_cores()
     try:
         threads = int(setting)
     except ValueError:

@@ -45,11 +45,8 @@ def run_anchors(args: argparse.Namespace) -> int:
             raise BenchError(f"unknown anchor(s) {unknown}: choose from {names}")
         chosen = [anchor for anchor in chosen if anchor.id in args.only]
     with results_folder(args.out) as folder:  # one run at a time writes it
-
-        def run(*, data_dir, allow_large, **how) -> object:  # datasets come from the cache
-            return anchors.run_anchors(chosen, out_dir=folder, **how)
-
-        return _publish(args, folder, execute(args, run, args.out))
+        found = execute(args, lambda options: anchors.run_anchors(chosen, options), folder)
+        return _publish(args, folder, found)
 
 
 def _publish(args: argparse.Namespace, folder, found) -> int:

@@ -12,9 +12,9 @@ REPRODUCE_MODELS = ("mnist-000", "svc-000", "svc", "mlp", "linear")
 
 def _seeds(text: str) -> list[int]:
     """``"3"`` -> [3]; ``"0-4"`` -> [0, 1, 2, 3, 4] (argparse type for --seeds): at most
-    ``runner.MAX_SEEDS`` of them, each below ``runner.SEED_LIMIT``, counted before any list
+    ``planning.MAX_SEEDS`` of them, each below ``planning.SEED_LIMIT``, counted before any list
     is built."""
-    from backprop_bench.experiments.runner import MAX_SEEDS, SEED_LIMIT
+    from backprop_bench.experiments.planning import MAX_SEEDS, SEED_LIMIT
 
     try:
         if "-" in text.strip("-"):
@@ -39,7 +39,6 @@ def _seeds(text: str) -> list[int]:
 
 
 SVM_ENGINES = ("libsvm", "onedal", "both")
-ONEDAL_TWINS = {"svc-000": "svc-000-onedal", "svc": "svc-onedal"}
 
 
 def with_svm_engine(models: list[str], engine: str) -> list[str]:
@@ -47,6 +46,7 @@ def with_svm_engine(models: list[str], engine: str) -> list[str]:
     SVC replaced by its oneDAL twin) or both (each followed by its twin). Asking for oneDAL
     without scikit-learn-intelex is a BenchError naming the extra, before any work."""
     from backprop_bench.errors import BenchError
+    from baselines import ONEDAL_TWINS
     from baselines.svm import onedal_available
 
     if engine == "libsvm":
@@ -196,10 +196,12 @@ def _run_comparison(args: argparse.Namespace, **settings) -> int:
     settings["models"] = with_svm_engine(settings["models"], args.svm_engine)
     with results_folder(out) as folder:  # one run at a time writes it
 
-        def run(**how) -> object:  # the runner opens (locks) the folder once the plan holds
-            return runner.compare(**settings, dtype=args.dtype, out_dir=folder, **how)
+        def run(options) -> object:  # the runner opens (locks) the folder once the plan holds
+            return runner.compare(
+                **settings, dtype=args.dtype, data_dir=args.data_dir, options=options
+            )
 
-        comparison = execute(args, run, out)
+        comparison = execute(args, run, folder)
         committed = _committed(out)  # read under the lock: what this run replaces
         try:  # the pairs a user named for the folder stay with it, where their models do
             kept = publish.read_pairs(out)

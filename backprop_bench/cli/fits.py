@@ -18,21 +18,22 @@ def results_folder(out) -> object:
     return OutputFolder(out, after=KEPT_IN_CACHE)
 
 
-def execute(args: argparse.Namespace, run, out: object = None) -> object:
-    """Call ``run(**how)`` with the options every fitting command shares (jobs, data folder,
-    progress, the command line, a Dask client where asked for, --allow-large) and stop it on
-    SIGTERM as on Ctrl-C; the cluster options are checked before any work. The plan names
-    ``out``, the results folder."""
+def execute(args: argparse.Namespace, run, folder) -> object:
+    """Call ``run(options)`` with the ``runner.RunOptions`` every fitting command shares (jobs,
+    progress, the command line, fetching with progress, a Dask client where asked for,
+    --allow-large, the results folder ``folder``, an open ``OutputFolder``) and stop it on
+    SIGTERM as on Ctrl-C; the cluster options are checked before any work."""
     import signal
     from contextlib import nullcontext
 
     from backprop_bench.cli.progress import FitProgress
     from backprop_bench.data import datasets
-    from backprop_bench.experiments import cluster
+    from backprop_bench.experiments.backends import dask
+    from backprop_bench.experiments.runner import RunOptions
 
     scheduler, local = getattr(args, "scheduler", None), getattr(args, "cluster", None)
-    cluster.check_options(scheduler, local)
-    progress = FitProgress(out=out)
+    dask.check_options(scheduler, local)
+    progress = FitProgress(out=folder.path)
 
     data_dir = getattr(args, "data_dir", None)
 
@@ -46,19 +47,20 @@ def execute(args: argparse.Namespace, run, out: object = None) -> object:
     connection = (
         nullcontext(None)
         if scheduler is None and local is None
-        else cluster.connect(scheduler, local, notify=progress.note)
+        else dask.connect(scheduler, local, notify=progress.note)
     )
     try:
         with connection as client:
-            return run(
+            options = RunOptions(
                 jobs=args.jobs,
-                data_dir=data_dir,
+                client=client,
                 on_event=progress,
                 command="backprop-bench " + " ".join(sys.argv[1:]),
                 fetch=fetch,
-                client=client,
+                out_dir=folder,
                 allow_large=getattr(args, "allow_large", False),
             )
+            return run(options)
     finally:
         signal.signal(signal.SIGTERM, previous)
         progress.close()

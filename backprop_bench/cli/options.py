@@ -58,7 +58,7 @@ def add_cluster(parser: argparse.ArgumentParser) -> None:
 
 
 def add_allow_large(parser: argparse.ArgumentParser) -> None:
-    """``--allow-large``: run a plan beyond reason (see ``runner.check_fit_count``)."""
+    """``--allow-large``: run a plan beyond reason (see ``planning.check_fit_count``)."""
     parser.add_argument(
         "--allow-large",
         action="store_true",

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
-from backprop_bench.experiments.runner import expected_wall_seconds
+from backprop_bench.experiments.planning import expected_wall_seconds
 from backprop_bench.reports.tables import duration
 
 HEARTBEAT = 60.0  # seconds: off a terminal, the longest silence while fits run

@@ -44,15 +44,9 @@ def run_sweep(args: argparse.Namespace) -> int:
     out = Path(args.out or sweep.out)
     plans = sweeps.plans(sweep, data_dir=args.data_dir)
     with results_folder(out) as folder:  # one run at a time writes it
-
-        def run(*, data_dir, **how) -> object:
-            return runner.run_plans(plans, out_dir=folder, **how)
-
-        comparison = execute(args, run, out)
+        comparison = execute(args, lambda options: runner.run_plans(plans, options), folder)
         with folder.replace() as stage:
             paths = sweep_report.write_sweep(stage, sweep.describe(), comparison)
         print((out / "summary.md").read_text(encoding="utf-8"))
         report_run(comparison, paths, out)
-        return finish(
-            args, comparison, out, lambda readme: sweep_report.update_readme(readme, out)
-        )
+        return finish(args, comparison, out, lambda readme: sweep_report.update_readme(readme, out))

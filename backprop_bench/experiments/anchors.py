@@ -17,22 +17,22 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from backprop_bench.data.preprocessing import STRATIFIED, check_train_subset
 from backprop_bench.errors import BenchError
-from backprop_bench.experiments import runner
 from backprop_bench.experiments.models import ModelSpec, resolve
+from backprop_bench.experiments.planning import DEFAULT_NETWORK, plan, with_params
 from backprop_bench.experiments.records import (
     FINAL,
     STATISTICS,
     Comparison,
-    FitCache,
     FitRecord,
 )
+from backprop_bench.experiments.runner import DEFAULT_OPTIONS, RunOptions, run_plans
 
 ANCHORS_FILE = Path(__file__).with_name("anchors.json")
 
@@ -51,7 +51,7 @@ class AnchorRun:
     train_subset: str = STRATIFIED  # how the n_train images are drawn (or "first": as the source)
 
     def data(self) -> dict[str, Any]:
-        """The data this run asks for, as ``runner.plan`` and ``runner.compare`` take it."""
+        """The data this run asks for, as ``planning.plan`` and ``runner.compare`` take it."""
         return {
             "n_train": self.n_train,
             "standardise": self.standardise,
@@ -95,8 +95,8 @@ class Anchor:
 
     def spec(self) -> ModelSpec:
         """The model the suite fits for this anchor, named after the anchor."""
-        (base,) = resolve([self.run.model], runner.DEFAULT_NETWORK)
-        return runner.with_params(base, self.id, **self.run.params)
+        (base,) = resolve([self.run.model], DEFAULT_NETWORK)
+        return with_params(base, self.id, **self.run.params)
 
 
 def load_anchors(path: Path = ANCHORS_FILE) -> list[Anchor]:
@@ -124,16 +124,7 @@ def load_anchors(path: Path = ANCHORS_FILE) -> list[Anchor]:
 
 
 def run_anchors(
-    anchors: Sequence[Anchor],
-    *,
-    jobs: int | None = None,
-    cache: FitCache | None = None,
-    on_event: Callable[[dict[str, Any]], None] | None = None,
-    fetch: Callable[[str], Any] | None = None,
-    command: str | None = None,
-    isolate: bool = True,
-    client: Any = None,
-    out_dir: Any = None,
+    anchors: Sequence[Anchor], options: RunOptions = DEFAULT_OPTIONS
 ) -> tuple[list[Anchor], Comparison | None]:
     """Run every runnable anchor: each anchor with its own records (the fits named after it;
     none for one not run), and the run that made them (``None`` when no anchor runs).
@@ -154,20 +145,9 @@ def run_anchors(
     for key, members in groups.items():  # check everything first
         dataset, seeds, *data = key
         specs = [anchor.spec() for anchor in members]
-        plans.append(runner.plan(dataset, specs, seeds=seeds, **dict(data)))
+        plans.append(plan(dataset, specs, seeds=seeds, **dict(data)))
     if not plans:
         return list(anchors), None
-    comparison = runner.run_plans(
-        plans,
-        start=start,
-        jobs=jobs,
-        cache=cache,
-        on_event=on_event,
-        fetch=fetch,
-        command=command,
-        isolate=isolate,
-        client=client,
-        out_dir=out_dir,
-    )
+    comparison = run_plans(plans, options, start=start)
     mine = [tuple(r for r in comparison.records if r.model == a.id) for a in anchors]
     return [replace(a, records=r) for a, r in zip(anchors, mine, strict=True)], comparison

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from backprop_bench.errors import BenchError
-from backprop_bench.experiments import runner
+from backprop_bench.experiments import planning
 from backprop_bench.experiments.models import ModelSpec, resolve, seeds_for
 
 if sys.version_info >= (3, 11):
@@ -122,7 +122,7 @@ def _list(
 
 def load(path: str | Path, allow_large: bool = False) -> Sweep:
     """Read and check sweep file ``path``; ``BenchError`` naming the entry at fault. A sweep
-    of more than ``runner.LARGE_FITS`` fits needs ``allow_large``."""
+    of more than ``planning.LARGE_FITS`` fits needs ``allow_large``."""
     path = str(path)
     try:
         with open(path, "rb") as file:
@@ -149,7 +149,7 @@ def _scalar(path: str, document: Mapping[str, Any], key: str, kind: type, defaul
 
 def parse(document: Mapping[str, Any], path: str = "sweep", allow_large: bool = False) -> Sweep:
     """Check a sweep's TOML ``document`` (from file ``path``, for messages); its size is
-    counted before any grid point is built (``runner.check_fit_count``)."""
+    counted before any grid point is built (``planning.check_fit_count``)."""
     unknown = sorted(set(document) - {*KEYS, "grid"})
     if unknown:
         raise _fail(path, unknown[0], f"unknown key; allowed: {', '.join((*KEYS, 'grid'))}")
@@ -166,10 +166,10 @@ def parse(document: Mapping[str, Any], path: str = "sweep", allow_large: bool = 
         if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values):
             raise _fail(path, key, f"{values!r}: give a list of integers")
     try:
-        runner.check_seeds(tuple(seeds))
+        planning.check_seeds(tuple(seeds))
     except BenchError as error:
         raise _fail(path, "seeds", str(error)) from None
-    network = _scalar(path, document, "network", str, runner.DEFAULT_NETWORK)
+    network = _scalar(path, document, "network", str, planning.DEFAULT_NETWORK)
     title = _scalar(path, document, "title", str, Path(path).stem)
     out = _scalar(path, document, "out", str, f"results/{Path(path).stem}")
     dtype = _scalar(path, document, "dtype", str, None)
@@ -192,7 +192,8 @@ def parse(document: Mapping[str, Any], path: str = "sweep", allow_large: bool = 
             isinstance(values, Mapping)
         ) else 1  # fmt: skip
         fits += size * len(seeds_for(spec, seeds))
-    runner.check_fit_count(fits * len(datasets) * len(n_trains), allow_large, f"{path}: the sweep")
+    total = fits * len(datasets) * len(n_trains)
+    planning.check_fit_count(total, allow_large, f"{path}: the sweep")
     points = []
     for spec, model in zip(specs, _list(path, document, "models"), strict=True):
         values = grid.get(model, grid.get(spec.name, {}))  # "network" or the preset's name
@@ -274,10 +275,10 @@ def _check(estimator: Any) -> None:
         raise ValueError(f"hidden_layer_sizes={sizes!r}: give layer sizes >= 1")
 
 
-def plan(sweep: Sweep, dataset: str, n_train: int | None, **data: Any) -> runner.Plan:
+def plan(sweep: Sweep, dataset: str, n_train: int | None, **data: Any) -> planning.Plan:
     """The runner's plan of every point of ``sweep`` on ``dataset`` with ``n_train`` samples
-    (``data``: where the data is, ``runner.plan``'s ``data_dir`` and ``data_cache_dir``)."""
-    return runner.plan(
+    (``data``: where the data is, ``planning.plan``'s ``data_dir`` and ``data_cache_dir``)."""
+    return planning.plan(
         dataset,
         [point.spec for point in sweep.points],
         n_train=n_train,
@@ -290,7 +291,7 @@ def plan(sweep: Sweep, dataset: str, n_train: int | None, **data: Any) -> runner
     )
 
 
-def plans(sweep: Sweep, **data: Any) -> list[runner.Plan]:
+def plans(sweep: Sweep, **data: Any) -> list[planning.Plan]:
     """One plan per (dataset, n_train) of ``sweep``, in the file's order."""
     return [
         plan(sweep, dataset, n_train, **data)

@@ -58,11 +58,13 @@ def mcnemar(first_correct: np.ndarray, second_correct: np.ndarray) -> McNemar:
 
 
 def t_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> tuple[float, float]:
-    """The t-interval of the mean of ``values`` (at least two)."""
+    """The t-interval of the mean of ``values`` (at least two): scipy's one-sample t-test's.
+    Values all alike have no spread to estimate: the interval is their value."""
     values = np.asarray(values, dtype=float)
-    n = len(values)
-    half = stats.t.ppf(0.5 + confidence / 2, n - 1) * values.std(ddof=1) / math.sqrt(n)
-    return float(values.mean() - half), float(values.mean() + half)
+    if np.ptp(values) == 0:  # scipy would warn of cancellation and give the same point
+        return float(values[0]), float(values[0])
+    interval = stats.ttest_1samp(values, 0.0).confidence_interval(confidence_level=confidence)
+    return float(interval.low), float(interval.high)
 
 
 def paired_proportion_interval(
@@ -76,12 +78,10 @@ def paired_proportion_interval(
 
 
 def wilson_interval(correct: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
-    """The Wilson score interval of an accuracy of ``correct`` out of ``n`` test images."""
-    z = stats.norm.ppf(0.5 + confidence / 2)
-    p = correct / n
-    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
-    half = z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-    return centre - half, centre + half
+    """The Wilson score interval of an accuracy of ``correct`` out of ``n`` test images
+    (scipy's, without continuity correction)."""
+    interval = stats.binomtest(int(correct), int(n)).proportion_ci(confidence, method="wilson")
+    return float(interval.low), float(interval.high)
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,47 @@ def _is_module(dotted: str) -> bool:
 
 
 def modules(layer: str) -> list[Path]:
-    return sorted((PACKAGE / layer).glob("*.py"))
+    """Every module of ``layer``, those of its subpackages (``experiments.backends``) too."""
+    return sorted((PACKAGE / layer).rglob("*.py"))
+
+
+def dotted(path: Path) -> str:
+    """``path``'s module name below backprop_bench (a package is its ``__init__.py``)."""
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def circles(graph: dict[str, set[str]]) -> list[set[str]]:
+    """The circles of imports of ``graph`` (module -> modules it imports): its strongly
+    connected components of more than one module, by Tarjan's algorithm."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[set[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for target in graph.get(module, ()):
+            if target not in index:
+                visit(target)
+                low[module] = min(low[module], low[target])
+            elif target in stack:
+                low[module] = min(low[module], index[target])
+        if low[module] == index[module]:
+            component = set()
+            while True:
+                member = stack.pop()
+                component.add(member)
+                if member == module:
+                    break
+            if len(component) > 1:
+                found.append(component)
+
+    for module in graph:
+        if module not in index:
+            visit(module)
+    return found
 
 
 def test_every_module_lives_in_a_layer():
@@ -80,6 +120,19 @@ def test_imports_run_one_way(layer):
             assert allowed(layer, name), (
                 f"{path.relative_to(PACKAGE)} imports backprop_bench.{name}"
             )
+
+
+def test_no_two_modules_import_each_other():
+    """No circle of imports, those inside functions included: each module can be read, and
+    moved, without the modules that use it."""
+    graph = {dotted(path): imported(path) for path in PACKAGE.rglob("*.py")}
+    assert circles(graph) == []
+
+
+def test_the_circle_finder_finds_a_circle():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}
+    assert circles(graph) == [{"a", "b", "c"}]
+    assert circles({"a": {"b"}, "b": set()}) == []
 
 
 def test_the_rule_catches_a_wrong_import(tmp_path):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from backprop_bench import cli
-from backprop_bench.experiments import environment, runner
+from backprop_bench.experiments import environment, planning
 
 DIGITS = ["compare", "--dataset", "digits", "--models", "linear", "--n-train", "100"]
 
@@ -59,8 +59,7 @@ def test_a_plan_of_too_many_fits_needs_the_confirming_flag(workdir, capsys):
 def test_a_plan_beyond_a_day_needs_the_confirming_flag(workdir, tmp_path, capsys):
     sweep = tmp_path / "long.toml"
     sweep.write_text(
-        'datasets = ["digits"]\nmodels = ["mnist-000"]\n'
-        "[grid.mnist-000]\nepochs = [1000000000]\n"
+        'datasets = ["digits"]\nmodels = ["mnist-000"]\n[grid.mnist-000]\nepochs = [1000000000]\n'
     )
     status, error = run(["sweep", str(sweep), "--out", "out"], capsys)
     assert status == 1 and error.count("\n") == 1
@@ -86,12 +85,12 @@ def test_a_grid_beyond_any_plan_is_refused_before_it_is_built(workdir, tmp_path,
 
 
 def test_check_fit_count_draws_the_lines_where_it_says():
-    runner.check_fit_count(runner.LARGE_FITS)
-    runner.check_fit_count(runner.LARGE_FITS + 1, allow_large=True)
+    planning.check_fit_count(planning.LARGE_FITS)
+    planning.check_fit_count(planning.LARGE_FITS + 1, allow_large=True)
     with pytest.raises(Exception, match="pass --allow-large"):
-        runner.check_fit_count(runner.LARGE_FITS + 1)
+        planning.check_fit_count(planning.LARGE_FITS + 1)
     with pytest.raises(Exception, match="cannot be planned"):
-        runner.check_fit_count(runner.MAX_FITS + 1, allow_large=True)
+        planning.check_fit_count(planning.MAX_FITS + 1, allow_large=True)
 
 
 def test_the_plan_names_the_results_folder_before_any_fit(workdir, capsys):

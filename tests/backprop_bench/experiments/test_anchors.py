@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from backprop_bench.errors import BenchError
-from backprop_bench.experiments import anchors, runner
+from backprop_bench.experiments import anchors, planning
 from backprop_bench.experiments.records import FitCache
+from backprop_bench.experiments.runner import RunOptions
 from backprop_bench.reports.anchors import (
     anchor_verdict,
     anchors_markdown,
@@ -37,7 +38,7 @@ def test_the_published_figures_load_and_every_runnable_one_plans():
             continue
         spec = anchor.spec()
         assert spec.name == anchor.id
-        runner.plan(anchor.dataset, [spec], seeds=anchor.run.seeds, **anchor.run.data())
+        planning.plan(anchor.dataset, [spec], seeds=anchor.run.seeds, **anchor.run.data())
     by_id = {anchor.id: anchor for anchor in found}
     for nielsen in ("nielsen-784-30-10", "nielsen-784-100-10"):  # the book's own statistic, data
         anchor = by_id[nielsen]
@@ -163,7 +164,8 @@ def test_anchors_run_through_the_comparison_and_get_a_verdict(tmp_path):
     path = tmp_path / "anchors.json"
     path.write_text(json.dumps(digits))
     chosen = anchors.load_anchors(path)
-    with_records, _ = anchors.run_anchors(chosen, cache=FitCache(tmp_path / "runs"), isolate=False)
+    options = RunOptions(cache=FitCache(tmp_path / "runs"), isolate=False)
+    with_records, _ = anchors.run_anchors(chosen, options)
     table = anchors_table(with_records).set_index("anchor")
     assert table.loc["digits-linear", "verdict"] == "above"
     assert table.loc["digits-net", "verdict"] == "below"

@@ -189,3 +189,17 @@ def test_unknown_preset_lists_the_valid_ones():
     with pytest.raises(ConfigError, match="mnist-000") as error:
         NetworkClassifier.from_preset("mnist")
     assert all(name in str(error.value) for name in PRESETS)
+
+
+@pytest.mark.slow
+def test_mnist_000_reaches_0_940_on_the_full_test_set_with_the_default_seed():
+    """The preset trained the way `backprop-bench train` trains it: data through
+    ``datasets.load`` and the shared ``preprocessing.prepare``."""
+    model = NetworkClassifier.from_preset("mnist-000")
+    data = prepare(load("mnist"), dtype=model.dtype)
+    model.fit(data.X_train, data.y_train, validation_data=(data.X_test, data.y_test))
+    assert (data.n_train, data.n_test) == (60_000, 10_000)
+    accuracy = model.score(data.X_test, data.y_test)
+    assert accuracy >= 0.940, (
+        f"mnist-000 with default seed {PRESETS['mnist-000'].default_seed}: {accuracy:.4f}"
+    )

@@ -4,25 +4,20 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import signal
-import time
-import types
 
 import numpy as np
 import pytest
 
-from backprop_bench.cli.progress import FitProgress, duration
+from backprop_bench.cli.progress import FitProgress
 from backprop_bench.data.datasets import load
 from backprop_bench.data.preprocessing import prepare
 from backprop_bench.errors import BenchError
-from backprop_bench.experiments import runner
+from backprop_bench.experiments import planning, runner
 from backprop_bench.experiments.models import ModelSpec, resolve
 from backprop_bench.experiments.records import FitCache
-from backprop_bench.experiments.runner import expected_wall_seconds
+from backprop_bench.experiments.runner import RunOptions
 from backprop_bench.reports import publish
-from tests.backprop_bench.support import fit_record
 
 SMALL = {"n_train": 300, "n_test": 120}
 
@@ -32,10 +27,11 @@ def cache(tmp_path):
     return FitCache(tmp_path / "runs")
 
 
-def small_compare(models, out_dir, cache, **settings):
+def small_compare(models, out_dir, cache, isolate=False, jobs=None, on_event=None, **settings):
     """A small digits comparison, fitted in this process, published into ``out_dir``."""
-    settings = {"seeds": (0, 1), "isolate": False, **SMALL, **settings}
-    comparison = runner.compare("digits", models, cache=cache, **settings)
+    settings = {"seeds": (0, 1), **SMALL, **settings}
+    options = RunOptions(cache=cache, isolate=isolate, jobs=jobs, on_event=on_event)
+    comparison = runner.compare("digits", models, options=options, **settings)
     publish.write_results(out_dir, comparison)
     return comparison
 
@@ -54,7 +50,7 @@ def test_a_tiny_comparison_records_every_fit(tmp_path, cache):
         ("linear", None),
     }  # fmt: skip
     for record in records.values():
-        assert record.status == "ok", record.get("reason")
+        assert record.status == "ok", record.reason
         assert record.dataset == "digits"
         assert (record.n_train, record.n_test) == (300, 120)
         assert record.preprocessing == "flatten -> float64 -> /16"
@@ -107,16 +103,6 @@ def test_a_second_run_fits_nothing_and_keeps_the_cache(tmp_path, cache):
     assert (tmp_path / "b" / "comparison.md").is_file()
 
 
-def test_the_cache_key_changes_with_data_seed_and_settings(tmp_path, cache):
-    (spec,) = resolve(["mlp"], "mnist-000")
-    tasks = runner.plan("digits", [spec], seeds=(0, 1), **SMALL).tasks
-    assert len({task.key for task in tasks}) == 2
-    other_size = runner.plan("digits", [spec], seeds=(0,), n_train=301, n_test=120).tasks[0]
-    changed = runner.with_params(spec, "mlp", learning_rate_init=0.5)
-    other_step = runner.plan("digits", [changed], seeds=(0,), **SMALL).tasks[0]
-    assert len({tasks[0].key, other_size.key, other_step.key}) == 3
-
-
 def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, cache):
     models = ["mnist-000", "linear"]  # three fits
 
@@ -138,10 +124,10 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, cache):
 
 def test_a_diverging_model_is_a_diverged_row_and_the_others_are_kept(tmp_path, cache):
     network, mlp, linear = resolve(["mnist-000", "mlp", "linear"], "mnist-000")
-    diverging_network = runner.with_params(
+    diverging_network = planning.with_params(
         network, "network-diverges", learning_rate=1e300, hidden_activation="relu"
     )
-    diverging_mlp = runner.with_params(mlp, "mlp-diverges", learning_rate_init=1e300)
+    diverging_mlp = planning.with_params(mlp, "mlp-diverges", learning_rate_init=1e300)
     result = small_compare(
         [diverging_network, diverging_mlp, linear], tmp_path / "out", cache, seeds=(0,)
     )
@@ -188,56 +174,16 @@ def test_bad_input_is_one_clear_error_before_any_work(tmp_path, cache, settings,
     arguments = {"dataset": "digits", "models": ["mlp"], **settings}
     with pytest.raises(BenchError, match=message):
         runner.compare(
-            arguments.pop("dataset"), arguments.pop("models"), cache=cache, isolate=False,
-            **arguments,
+            arguments.pop("dataset"), arguments.pop("models"),
+            options=RunOptions(cache=cache, isolate=False), **arguments,
         )  # fmt: skip
     assert not cache.folder.exists()
-
-
-def test_mnist_sizes_are_checked_without_reading_mnist(tmp_path, cache, monkeypatch):
-    from backprop_bench.data import datasets
-
-    def no_loading(*args, **kwargs):
-        raise AssertionError("MNIST was loaded")
-
-    monkeypatch.setattr(datasets, "load", no_loading)
-    with pytest.raises(BenchError, match="n_train=60001 is not allowed for dataset 'mnist'"):
-        runner.plan("mnist", ["mlp"], n_train=60001)
-    plan = runner.plan("mnist", ["svc", "mlp"], seeds=(0, 1))
-    assert [t.spec.name for t in plan.tasks] == ["svc", "mlp", "mlp"]
-    assert plan.data.n_train == 60000 and plan.data.n_features == 784
-
-
-def test_the_published_fingerprint_is_the_loaded_one():
-    from backprop_bench.data import datasets
-
-    path = datasets.cache_file("mnist")
-    if path is None or not path.exists():
-        pytest.skip("MNIST is not in the cache here")
-    identity = runner.dataset_identity("mnist")
-    assert identity.fingerprint == datasets.load("mnist").fingerprint
-    assert identity[1:] == (60000, 10000, 784, 10)
-
-
-def test_isolated_workers_measure_memory_and_cap_blas_threads(tmp_path, cache):
-    result = small_compare(["linear", "svc"], tmp_path / "out", cache, isolate=True, jobs=2)
-    for record in result.records:
-        assert record.status == "ok", record.get("reason")
-        assert record.peak_rss_mb >= record.data_rss_mb > 10
-        assert record.blas_threads == runner.blas_threads_per_job(2)
-    assert runner.blas_threads_per_job(2) * 2 <= max(2, os.cpu_count() or 1)
-
-
-def test_longest_fits_are_scheduled_first():
-    plan = runner.plan("mnist", ["linear", "mlp", "mnist-000", "svc"], seeds=(0,))
-    costs = {task.spec.name: task.cost for task in plan.tasks}
-    assert costs["svc"] > costs["mlp"] > costs["mnist-000"]
 
 
 def test_off_a_terminal_progress_is_a_line_per_finished_fit(tmp_path, cache):
     stream = io.StringIO()  # not a terminal: no bars, plain lines
     progress = FitProgress(stream)
-    models = [runner.with_params(resolve(["mnist-000"], "mnist-000")[0], "net", epochs=2)]
+    models = [planning.with_params(resolve(["mnist-000"], "mnist-000")[0], "net", epochs=2)]
     small_compare([*models, "linear"], tmp_path / "out", cache, on_event=progress)
     progress.close()
     lines = stream.getvalue().splitlines()
@@ -254,83 +200,6 @@ def test_off_a_terminal_progress_is_a_line_per_finished_fit(tmp_path, cache):
     assert all(re.fullmatch(r".*: test accuracy 0\.\d{4}, fit \d+\.\d s", line) for line in done)
     counts = sorted(line.split(": ")[1] for line in lines[1:])
     assert counts == [f"fit {k}/3 done" for k in (1, 2, 3)]
-
-
-def test_off_a_terminal_a_line_says_what_is_running_when_nothing_else_was_said():
-    task = types.SimpleNamespace(
-        key="k", seed=None, cost=700.0, spec=types.SimpleNamespace(name="svc"),
-        data=types.SimpleNamespace(dataset="mnist", n_train=60000),
-    )  # fmt: skip
-    stream = io.StringIO()
-    progress = FitProgress(stream, heartbeat=0.2)
-    progress({"event": "plan", "tasks": [task], "todo": [task], "cached": 0, "jobs": 2})
-    progress({"event": "start", "key": "k"})
-    time.sleep(0.7)
-    progress.close()
-    lines = stream.getvalue().splitlines()
-    assert lines[:3] == [
-        "backprop-bench: 1 fits to run, 0 taken from the cache",
-        "backprop-bench:   svc: about 11 min 40 s",
-        "backprop-bench: expected wall time about 11 min 40 s with 2 fit(s) at a time "
-        "(estimates from this project's 2-core machine; yours may differ)",
-    ]
-    running = lines[3:]
-    assert 2 <= len(running) <= 4
-    assert all(
-        re.fullmatch(r"backprop-bench: running: svc \(for under 1 s\); 0/1 fits done", line)
-        for line in running
-    )
-
-
-def test_the_expected_wall_time_schedules_the_longest_fits_first():
-    assert expected_wall_seconds([700, 500, 20, 20, 20], jobs=2) == 700
-    assert expected_wall_seconds([10, 10, 10], jobs=1) == 30
-    assert expected_wall_seconds([10, 10, 10], jobs=2) == 20
-    assert duration(0.3) == "under 1 s" and duration(75) == "1 min 15 s"
-    assert duration(4000) == "1 h 6 min"
-
-
-def test_a_worker_killed_mid_fit_is_a_crashed_record_and_the_others_are_kept(tmp_path, cache):
-    killed = []
-
-    def kill_the_network(event):
-        if event["event"] == "start" and not killed and "pid" in event:
-            task = next(t for t in plan.tasks if t.key == event["key"])
-            if task.spec.name == "slow-net":
-                os.kill(event["pid"], signal.SIGKILL)
-                killed.append(event["key"])
-
-    (network,) = resolve(["mnist-000"], "mnist-000")
-    slow = runner.with_params(network, "slow-net", epochs=200)
-    plan = runner.plan("digits", [slow, "linear"], seeds=(0,), **SMALL)
-    summary = runner.run(plan, jobs=2, cache=cache, on_event=kill_the_network)
-    records = by_model(summary.records)
-    assert killed
-    assert records[("slow-net", 0)].status == "crashed"
-    assert records[("slow-net", 0)].reason == "worker process died (exit code -9)"
-    assert records[("linear", None)].status == "ok"
-    assert cache.get(records[("slow-net", 0)].key) is None  # not cached: the next run retries
-    assert cache.get(records[("linear", None)].key) is not None
-
-
-def test_progress_counts_each_plan_of_a_command_afresh():
-    def task(key, name):
-        return types.SimpleNamespace(
-            key=key, seed=None, cost=1.0, spec=types.SimpleNamespace(name=name),
-            data=types.SimpleNamespace(dataset="digits", n_train=100),
-        )  # fmt: skip
-
-    stream = io.StringIO()
-    progress = FitProgress(stream, heartbeat=60)
-    for key in ("a", "b"):
-        progress(
-            {"event": "plan", "tasks": [task(key, key)], "todo": [task(key, key)], "cached": 0}
-        )
-        record = fit_record(model=key, test_accuracy=0.9, fit_seconds=1.0)
-        progress({"event": "done", "key": key, "record": record})
-    progress.close()
-    done = [line for line in stream.getvalue().splitlines() if "done" in line]
-    assert [line.split(": ")[1] for line in done] == ["fit 1/1 done", "fit 1/1 done"]
 
 
 def test_float32_goes_through_the_preprocessing_to_every_model_that_can(tmp_path, cache):
@@ -352,6 +221,3 @@ def test_float32_goes_through_the_preprocessing_to_every_model_that_can(tmp_path
     assert "| dtype" in table and "float32" in table
 
 
-def test_an_unknown_dtype_is_refused_before_any_work(cache):
-    with pytest.raises(BenchError, match=r"dtype='float16' is not allowed"):
-        runner.plan("digits", ["mnist-000"], dtype="float16")

@@ -97,7 +97,7 @@ def test_a_missing_file_is_one_line(tmp_path):
 
 def run_small(tmp_path, cache, **how):
     sweep = sweeps.load(write(tmp_path, GOOD))
-    comparison = runner.run_plans(sweeps.plans(sweep), cache=cache, **how)
+    comparison = runner.run_plans(sweeps.plans(sweep), runner.RunOptions(cache=cache, **how))
     out = tmp_path / "out"
     sweep_report.write_sweep(out, sweep.describe(), comparison)
     return comparison, out

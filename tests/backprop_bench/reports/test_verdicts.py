@@ -44,6 +44,22 @@ def test_the_t_interval_covers_the_true_difference_95_times_in_100():
     assert hits / draws == pytest.approx(0.95, abs=0.012)
 
 
+def test_the_t_interval_is_the_textbook_one_at_a_known_point():
+    # mean 0.913333, s = 0.015275, t(0.975, 2) = 4.302653: half-width 4.302653 s / √3 = 0.037946
+    low, high = verdicts.t_interval([0.90, 0.91, 0.93])
+    assert (round(low, 5), round(high, 5)) == (0.87539, 0.95128)
+    assert verdicts.t_interval([0.95, 0.95, 0.95]) == (0.95, 0.95)  # no spread: the point
+
+
+@pytest.mark.parametrize("correct, n", [(9446, 10000), (0, 10), (10, 10), (3, 7), (511, 1000)])
+def test_the_wilson_interval_is_its_formula(correct, n):
+    z = 1.959963984540054
+    p = correct / n
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    assert verdicts.wilson_interval(correct, n) == pytest.approx((centre - half, centre + half))
+
+
 def test_the_paired_proportion_interval_covers_the_true_difference():
     # each image: only the first right with probability 0.03, only the second 0.02
     rng = np.random.default_rng(1)

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 
 import pytest
 
 from backprop_bench.cli import main
 from backprop_bench.errors import BenchError
-from backprop_bench.experiments import cluster, runner, sweeps
+from backprop_bench.experiments import runner, sweeps
+from backprop_bench.experiments.backends import dask as dask_backend
 from backprop_bench.experiments.records import FitCache
+from backprop_bench.experiments.runner import RunOptions
 
 SWEEP = """
 datasets = ["digits"]
@@ -31,20 +32,20 @@ def plans(tmp_path, text=SWEEP):
 
 
 def test_the_cluster_options_are_checked_before_any_work(monkeypatch):
-    assert cluster.check_options(None, None) is None
+    assert dask_backend.check_options(None, None) is None
     with pytest.raises(BenchError, match=r"--cluster 'local:0': use local:N with N >= 1"):
-        cluster.check_options(None, "local:0")
+        dask_backend.check_options(None, "local:0")
     with pytest.raises(BenchError, match=r"--cluster 'here:2': use local:N"):
-        cluster.check_options(None, "here:2")
-    monkeypatch.setattr(cluster, "dask_available", lambda: False)
+        dask_backend.check_options(None, "here:2")
+    monkeypatch.setattr(dask_backend, "dask_available", lambda: False)
     with pytest.raises(
         BenchError, match=r'--scheduler needs .*pip install "backprop-bench\[dask\]"'
     ):
-        cluster.check_options("tcp://127.0.0.1:8786", None)
+        dask_backend.check_options("tcp://127.0.0.1:8786", None)
 
 
 def test_without_dask_the_option_is_one_line_before_any_work(monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr(cluster, "dask_available", lambda: False)
+    monkeypatch.setattr(dask_backend, "dask_available", lambda: False)
     out = tmp_path / "out"
     argv = ["compare", "--dataset", "digits", "--models", "linear", "--cluster", "local:2"]
     assert main([*argv, "--out", str(out)]) == 1
@@ -57,13 +58,13 @@ def test_without_dask_the_option_is_one_line_before_any_work(monkeypatch, tmp_pa
 
 def test_an_unreachable_scheduler_is_one_line(tmp_path, capsys):
     pytest.importorskip("distributed", reason="the [dask] extra is not installed")
-    monkeypatch_timeout = cluster.CONNECT_TIMEOUT
-    cluster.CONNECT_TIMEOUT = "2s"
+    monkeypatch_timeout = dask_backend.CONNECT_TIMEOUT
+    dask_backend.CONNECT_TIMEOUT = "2s"
     try:
         argv = ["compare", "--dataset", "digits", "--models", "linear"]
         status = main([*argv, "--scheduler", "tcp://127.0.0.1:9", "--out", str(tmp_path / "o")])
     finally:
-        cluster.CONNECT_TIMEOUT = monkeypatch_timeout
+        dask_backend.CONNECT_TIMEOUT = monkeypatch_timeout
     err = capsys.readouterr().err
     assert status == 1
     assert err.startswith("backprop-bench compare: error: --scheduler tcp://127.0.0.1:9: cannot")
@@ -73,7 +74,7 @@ def test_an_unreachable_scheduler_is_one_line(tmp_path, capsys):
 @pytest.fixture(scope="module")
 def local_cluster():
     pytest.importorskip("distributed", reason="the [dask] extra is not installed")
-    with cluster.connect(None, "local:2") as client:
+    with dask_backend.connect(None, "local:2") as client:
         yield client
 
 
@@ -83,48 +84,49 @@ def identity(record):
 
 
 def test_a_sweep_on_a_local_cluster_gives_the_records_of_the_local_pool(tmp_path, local_cluster):
-    local = runner.run_plans(plans(tmp_path), cache=FitCache(tmp_path / "local"), jobs=2)
-    remote = runner.run_plans(
-        plans(tmp_path), cache=FitCache(tmp_path / "dask"), client=local_cluster
+    local = runner.run_plans(
+        plans(tmp_path), RunOptions(jobs=2, cache=FitCache(tmp_path / "local"))
     )
+    on_dask = RunOptions(cache=FitCache(tmp_path / "dask"), client=local_cluster)
+    remote = runner.run_plans(plans(tmp_path), on_dask)
     assert remote.this_run["fitted"] == len(remote.records) == 12
     assert sorted(map(identity, remote.records)) == sorted(map(identity, local.records))
     for record in remote.records:
         assert record.ran_on.startswith("Dask worker tcp://127.0.0.1:")
         assert record.blas_threads == 1 and record.peak_rss_mb is None
-        assert cluster.NO_PEAK_MEMORY in record.warnings
+        assert dask_backend.NO_PEAK_MEMORY in record.warnings
     for record in local.records:
         assert record.ran_on.startswith("local process on ")
     # the client cached every record: a second run fits nothing
-    again = runner.run_plans(
-        plans(tmp_path), cache=FitCache(tmp_path / "dask"), client=local_cluster
-    )
+    again = runner.run_plans(plans(tmp_path), on_dask)
     assert again.this_run["fitted"] == 0
 
 
 def test_a_worker_killed_mid_sweep_loses_no_fit(tmp_path, local_cluster):
-    """Kill one worker's process while fits run: the scheduler runs its fit again elsewhere,
-    and the sweep ends with every fit recorded."""
+    """Kill a busy worker's process as the first fit finishes, with the others running or
+    queued: the scheduler runs its fit again elsewhere, and the sweep ends with every fit
+    recorded. The kill waits on that event, not on the clock."""
     text = SWEEP.replace('["mnist-000", "mlp", "linear", "svc"]', '["mnist-000"]')
     text = text.replace("seeds = [0, 1]", "seeds = [0, 1, 2, 3]")
-    text += "[grid.mnist-000]\nepochs = [1500]\n"  # about 2 s a fit
+    text += "[grid.mnist-000]\nepochs = [300]\n"
     pids = local_cluster.run(os.getpid)
-    killed, finished = [], []
+    finished, killed = [], []
 
-    def kill_one_worker(event):
-        if event["event"] == "start" and not killed:
-            threading.Timer(1.0, lambda: (os.kill(next(iter(pids.values())), signal.SIGKILL),
-                                          killed.append(time.time()))).start()  # fmt: skip
-        if event["event"] == "done":
-            finished.append(time.time())
+    def kill_a_busy_worker(event):
+        if event["event"] != "done":
+            return
+        finished.append(event["key"])
+        if not killed:
+            busy = [worker for worker, keys in local_cluster.processing().items() if keys]
+            os.kill(pids[busy[0]], signal.SIGKILL)
+            killed.append(len(finished))
 
-    result = runner.run_plans(
-        plans(tmp_path, text), cache=FitCache(tmp_path / "runs"), client=local_cluster,
-        on_event=kill_one_worker,
-    )  # fmt: skip
-    assert killed, "no worker was killed"
-    assert sum(when > killed[0] for when in finished) >= 2  # killed mid-sweep, not after it
-    assert len(result.records) == 8
+    options = RunOptions(
+        cache=FitCache(tmp_path / "runs"), client=local_cluster, on_event=kill_a_busy_worker
+    )
+    result = runner.run_plans(plans(tmp_path, text), options)
+    assert killed == [1], "no worker was killed mid-sweep"
+    assert len(finished) == len(result.records) == 8
     assert all(record.status == "ok" for record in result.records), [
         (r.model, r.seed, r.reason) for r in result.records
     ]
@@ -138,7 +140,8 @@ def test_a_record_made_by_other_code_is_refused(tmp_path, local_cluster, monkeyp
     text = SWEEP.replace('["mnist-000", "mlp", "linear", "svc"]', '["linear"]')
     the_plans = plans(tmp_path, text)
     monkeypatch.setattr(models, "code_version", lambda: "0123456789abcdef")
-    result = runner.run_plans(the_plans, cache=FitCache(tmp_path / "runs"), client=local_cluster)
+    options = RunOptions(cache=FitCache(tmp_path / "runs"), client=local_cluster)
+    result = runner.run_plans(the_plans, options)
     assert [record.status for record in result.records] == ["crashed", "crashed"]
     assert "runs other code" in result.records[0].reason
     assert "install the same commit on every worker" in result.records[0].reason
@@ -160,14 +163,12 @@ def test_an_interrupted_run_cancels_the_pending_fits_and_keeps_the_finished(
                 raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        runner.run_plans(
-            plans(tmp_path, text), cache=cache, client=local_cluster,
-            on_event=interrupt_after_two,
-        )  # fmt: skip
+        options = RunOptions(cache=cache, client=local_cluster, on_event=interrupt_after_two)
+        runner.run_plans(plans(tmp_path, text), options)
     assert all(cache.get(key) is not None for key in done)  # the finished fits are kept
     deadline = time.time() + 10
     while time.time() < deadline and any(local_cluster.processing().values()):
         time.sleep(0.1)
     assert not any(local_cluster.processing().values())  # nothing left running or queued
-    again = runner.run_plans(plans(tmp_path, text), cache=cache, client=local_cluster)
+    again = runner.run_plans(plans(tmp_path, text), RunOptions(cache=cache, client=local_cluster))
     assert again.this_run["cached"] >= 2 and len(again.records) == 12

@@ -1,5 +1,5 @@
-"""Fits on a Dask cluster: an existing one (``--scheduler ADDRESS``) or a ``LocalCluster``
-started for the run (``--cluster local:N``). Needs the optional ``[dask]`` extra
+"""The Dask backend: fits on a Dask cluster, an existing one (``--scheduler ADDRESS``) or a
+``LocalCluster`` started for the run (``--cluster local:N``). Needs the optional ``[dask]`` extra
 (``distributed``).
 
 What changes against the local process pool, and what does not:
@@ -7,7 +7,8 @@ What changes against the local process pool, and what does not:
 - Each fit is one Dask task, ``fit_on_worker``: the worker caps BLAS and XLA threads (its
   host's cores shared among the workers on that host), loads and verifies the data itself
   through ``backprop_bench.data.datasets`` (its own cache or download: the client's folders and
-  files are never used) and runs the fit exactly as a local worker does (``runner.execute``).
+  files are never used) and runs the fit exactly as a process of the local pool does
+  (``worker.fit_task_capped``).
 - Only the record comes back. The client caches it and publishes the results: workers never
   write the user's results folder.
 - A worker lost mid-fit: the scheduler runs the fit again on another worker (Dask's
@@ -34,6 +35,12 @@ from dataclasses import replace
 from typing import Any
 
 from backprop_bench.errors import BenchError
+from backprop_bench.experiments import environment, models
+from backprop_bench.experiments.backends import Emit
+from backprop_bench.experiments.backends.local import blas_threads_per_job
+from backprop_bench.experiments.planning import FitTask
+from backprop_bench.experiments.records import CRASHED, FitRecord
+from backprop_bench.experiments.worker import fit_task_capped, record_of
 
 EXTRA = 'pip install "backprop-bench[dask]"'
 LOCAL = re.compile(r"local:(\d+)")
@@ -116,12 +123,10 @@ def fit_on_worker(task: Any, workers_on_host: dict[str, int]) -> dict[str, Any]:
     """Run one fit on this Dask worker (see the module docstring); its record as a dict."""
     from distributed import get_worker
 
-    from backprop_bench.experiments import environment, runner
-
     worker = get_worker()
     on_host = max(1, workers_on_host.get(_host(worker.address), 1))
     threads = max(1, environment.usable_cores() // on_host)
-    record = runner.execute_capped(task, threads, f"Dask worker {worker.address}")
+    record = fit_task_capped(task, threads, f"Dask worker {worker.address}")
     record.warnings = [*record.warnings, NO_PEAK_MEMORY]
     return record.to_dict()
 
@@ -131,46 +136,60 @@ def _host(address: str) -> str:
     return address.split("://", 1)[-1].rsplit(":", 1)[0]
 
 
-def run_on_cluster(client: Any, todo: list[Any], emit: Callable[[dict[str, Any]], None]):
-    """Submit every fit of ``todo`` (longest first) to the cluster; yield ``(task, record)``
-    as fits finish. Closing the generator cancels the fits still pending."""
-    from distributed import as_completed
+class DaskCluster:
+    """The fits of a run as tasks on the cluster of ``client`` (see the module docstring)."""
 
-    from backprop_bench.experiments import runner
-    from backprop_bench.experiments.models import code_version
-    from backprop_bench.experiments.records import CRASHED, FitRecord
+    fetches_data = True  # each worker loads and verifies the data itself
 
-    hosts = Counter(_host(address) for address in client.scheduler_info()["workers"])
-    futures = {}
-    for rank, task in enumerate(todo):
-        # the worker loads and verifies the data itself: never the client's folders
-        remote = replace(task, data=replace(task.data, data_dir=None, data_cache_dir=None))
-        future = client.submit(
-            fit_on_worker,
-            remote,
-            dict(hosts),
-            key=f"fit-{task.key}",
-            pure=False,
-            priority=len(todo) - rank,
-        )
-        futures[future] = task
-        emit({"event": "start", "key": task.key, "pid": None})
-    try:
-        for future in as_completed(futures):
-            task = futures[future]
-            try:
-                record = FitRecord.from_dict(future.result())
-            except Exception as error:  # KilledWorker, a lost connection, an unpicklable result
-                reason = f"on the Dask cluster: {type(error).__name__}: {error}".splitlines()[0]
-                record = runner.record_of(task, CRASHED, reason)
-            if record.code_version != code_version():  # its key promises this client's code
-                reason = (
-                    f"{record.ran_on} runs other code (version {record.code_version}, this "
-                    f"client {code_version()}): install the same commit on every worker"
-                )
-                record = runner.record_of(task, CRASHED, reason)
-            yield task, record
-    finally:
-        pending = [future for future in futures if not future.done()]
-        if pending:
-            client.cancel(pending)
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.workers = len(client.scheduler_info()["workers"])
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "jobs": self.workers,
+            "blas_threads_per_job": blas_threads_per_job(self.workers),
+            "cluster": self.client.scheduler.address,
+        }
+
+    def run(self, todo: list[FitTask], emit: Emit) -> Iterator[tuple[FitTask, FitRecord]]:
+        """Submit every fit of ``todo`` (longest first) to the cluster; yield ``(task,
+        record)`` as fits finish. Closing the generator cancels the fits still pending."""
+        from distributed import as_completed
+
+        client = self.client
+        hosts = Counter(_host(address) for address in client.scheduler_info()["workers"])
+        futures = {}
+        for rank, task in enumerate(todo):
+            # the worker loads and verifies the data itself: never the client's folders
+            remote = replace(task, data=replace(task.data, data_dir=None, data_cache_dir=None))
+            future = client.submit(
+                fit_on_worker,
+                remote,
+                dict(hosts),
+                key=f"fit-{task.key}",
+                pure=False,
+                priority=len(todo) - rank,
+            )
+            futures[future] = task
+            emit({"event": "start", "key": task.key, "pid": None})
+        try:
+            for future in as_completed(futures):
+                task = futures[future]
+                try:
+                    record = FitRecord.from_dict(future.result())
+                except Exception as error:  # KilledWorker, a lost connection, a bad result
+                    reason = f"on the Dask cluster: {type(error).__name__}: {error}"
+                    record = record_of(task, CRASHED, reason.splitlines()[0])
+                if record.code_version != models.code_version():  # its key promises this code
+                    reason = (
+                        f"{record.ran_on} runs other code (version {record.code_version}, "
+                        f"this client {models.code_version()}): install the same commit on "
+                        "every worker"
+                    )
+                    record = record_of(task, CRASHED, reason)
+                yield task, record
+        finally:
+            pending = [future for future in futures if not future.done()]
+            if pending:
+                client.cancel(pending)
