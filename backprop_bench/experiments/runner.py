@@ -28,7 +28,6 @@ from typing import Any
 
 from backprop_bench.data import datasets
 from backprop_bench.data.cache import cache_dir
-from backprop_bench.data.preprocessing import STRATIFIED
 from backprop_bench.errors import BenchError
 from backprop_bench.experiments import environment
 from backprop_bench.experiments.backends import Backend, Emit
@@ -37,8 +36,6 @@ from backprop_bench.experiments.labels import encode_labels
 from backprop_bench.experiments.models import ModelSpec
 from backprop_bench.experiments.planning import (
     ALLOW_LARGE,
-    DEFAULT_NETWORK,
-    DEFAULT_SEEDS,
     DataRequest,
     Plan,
     check_scale,
@@ -218,34 +215,14 @@ def compare(
     dataset: str,
     models: Iterable[str | ModelSpec],
     *,
-    n_train: int | None = None,
-    n_test: int | None = None,
-    seeds: Sequence[int] = DEFAULT_SEEDS,
-    network: str = DEFAULT_NETWORK,
-    standardise: bool = False,
-    dtype: str | None = None,
-    data_dir: str | None = None,
-    data_cache_dir: str | None = None,
-    train_subset: str = STRATIFIED,
     options: RunOptions = DEFAULT_OPTIONS,
+    **request: Any,
 ) -> Comparison:
-    """Plan (``planning.plan``) and run a comparison, finished fits from the cache, run as
-    ``options`` say; ``reports.publish`` writes it."""
+    """Plan a comparison (``planning.plan(dataset, models, **request)``: sizes, seeds, network,
+    preprocessing, where the data is) and run it as ``options`` say, finished fits from the
+    cache; ``reports.publish`` writes it."""
     start = time.perf_counter()
-    the_plan = plan(
-        dataset,
-        models,
-        n_train=n_train,
-        n_test=n_test,
-        seeds=seeds,
-        network=network,
-        standardise=standardise,
-        dtype=dtype,
-        data_dir=data_dir,
-        data_cache_dir=data_cache_dir,
-        allow_large=options.allow_large,
-        train_subset=train_subset,
-    )
+    the_plan = plan(dataset, models, allow_large=options.allow_large, **request)
     return run_plans([the_plan], options, start=start)
 
 
