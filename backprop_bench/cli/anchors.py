@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from backprop_bench.cli.options import add_cluster, add_readme
 
@@ -56,6 +55,7 @@ def _publish(args: argparse.Namespace, folder, found) -> int:
     from backprop_bench.experiments import environment
     from backprop_bench.files import atomic_write_text, to_json, write_jsonl
     from backprop_bench.reports import anchors as report
+    from backprop_bench.reports import blocks
 
     out = folder.path
     results, comparison = found
@@ -77,24 +77,10 @@ def _publish(args: argparse.Namespace, folder, found) -> int:
         atomic_write_text(stage / "environment.json", to_json(document))
     print(markdown)
     print(f"wrote {out}/anchors.md, anchors.csv, fits.jsonl and environment.json")
-    if refresh_readme(args.readme, out):
+    if blocks.refresh(args.readme, out, "anchors"):
         print(f"updated the generated anchors block in {args.readme}")
     crashed = [r for r in records if r.status == "crashed"]
     if crashed:
         print(f"backprop-bench anchors: error: {len(crashed)} fits crashed", file=sys.stderr)
         return 1
     return 0
-
-
-def refresh_readme(readme, folder: Path) -> bool:
-    """Put the summary of ``folder``'s anchors.csv in the README's anchors block."""
-    import pandas as pd
-
-    from backprop_bench.reports.anchors import anchors_summary
-    from backprop_bench.reports.readme import relative_link, replace_block
-
-    table = folder / "anchors.csv"
-    if not table.is_file():
-        return False
-    link = f"{relative_link(readme, folder)}/anchors.md"
-    return replace_block(readme, "anchors", anchors_summary(pd.read_csv(table), link))

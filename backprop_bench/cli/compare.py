@@ -218,7 +218,7 @@ def _run_comparison(args: argparse.Namespace, **settings) -> int:
         report_run(comparison, paths, out)
         for line in lines:
             print(line)
-        return finish(args, comparison, out, lambda readme: publish.update_readme(readme, out))
+        return finish(args, comparison, out, "comparison")
 
 
 def _committed(out) -> tuple[list, list] | None:

@@ -81,14 +81,16 @@ def report_run(comparison, paths: list, out) -> None:
         print(f"warning: {run['uncached']}; those fits are in {out}/ but not cached")
 
 
-def finish(args: argparse.Namespace, comparison, out, update_readme) -> int:
-    """Refresh the README's block (``update_readme(path)``) unless a fit crashed; list the
-    crashed fits on stderr; the exit status (1 if any crashed)."""
+def finish(args: argparse.Namespace, comparison, out, kind: str) -> int:
+    """Refresh the README's block of ``out`` (``blocks.refresh``, a block of ``kind``) unless a
+    fit crashed; list the crashed fits on stderr; the exit status (1 if any crashed)."""
     from pathlib import Path
+
+    from backprop_bench.reports import blocks
 
     crashed = comparison.crashed
     readme = Path(args.readme)
-    if not crashed and readme.is_file() and update_readme(readme):
+    if not crashed and blocks.refresh(readme, out, kind):
         print(f"updated the generated results block in {readme}")
     for record in crashed:
         seed = "" if record.seed is None else f" seed {record.seed}"

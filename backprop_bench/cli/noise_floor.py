@@ -78,12 +78,11 @@ def regex(text: str) -> str:
 def run_noise_floor(args: argparse.Namespace) -> int:
     from backprop_bench.cli.asv_runs import resolve_commit, run_asv
     from backprop_bench.files import OutputFolder
-    from backprop_bench.reports import noise
+    from backprop_bench.reports import blocks, noise
     from backprop_bench.reports.asv_report import (
         machine_description,
         read_benchmarks_json,
         read_result_file,
-        update_readme,
     )
 
     out = pathlib.Path(args.out)
@@ -117,6 +116,6 @@ def run_noise_floor(args: argparse.Namespace) -> int:
         for path in written:
             print(f"wrote {out / path.name}")
         readme = pathlib.Path(args.readme)
-        if readme.is_file() and update_readme(readme, out):
+        if blocks.refresh(readme, out, "benchmarks"):
             print(f"{out}: updated the generated benchmarks block in {readme}")
     return 0

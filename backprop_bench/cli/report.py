@@ -46,10 +46,8 @@ def add(subparsers: argparse._SubParsersAction) -> None:
 def run_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from backprop_bench.cli.anchors import refresh_readme as refresh_anchors
-    from backprop_bench.cli.speed import refresh_readme as refresh_speed
     from backprop_bench.files import OutputFolder
-    from backprop_bench.reports import publish
+    from backprop_bench.reports import blocks, publish
     from backprop_bench.reports import sweeps as sweep_report
 
     folders = [Path(folder) for folder in args.folders] or sorted(
@@ -64,22 +62,21 @@ def run_report(args: argparse.Namespace) -> int:
         # this one reads the files of one run, never a mix of two
         with OutputFolder(folder, "results folder") as opened:
             opened.open()
-            render, update = publish.render, publish.update_readme
+            render, kind = publish.render, "comparison"
             sweep = (folder / sweep_report.SWEEP).is_file()  # a sweep's keeps its description
             if sweep:
-                render, update = sweep_report.render_sweep, sweep_report.update_readme
+                render, kind = sweep_report.render_sweep, "sweep"
             _check_inputs(folder, sweep)
             with opened.replace(keep=inputs) as stage:
                 if args.pairs and render is publish.render:
                     publish.name_pairs(stage, args.pairs, folder)
                 written = render(stage)
             print(f"{folder}: rebuilt {len(written)} tables and plots")
-            if readme.is_file() and update(readme, folder):
+            if blocks.refresh(readme, folder, kind):
                 print(f"{folder}: updated the generated results block in {readme}")
-    if not args.folders and refresh_speed(readme, Path(SPEED_FOLDER)):
-        print(f"{SPEED_FOLDER}: updated the generated speed block in {readme}")
-    if not args.folders and refresh_anchors(readme, Path(ANCHORS_FOLDER)):
-        print(f"{ANCHORS_FOLDER}: updated the generated anchors block in {readme}")
+    for kind, folder in (("speed", SPEED_FOLDER), ("anchors", ANCHORS_FOLDER)):
+        if not args.folders and blocks.refresh(readme, Path(folder), kind):
+            print(f"{folder}: updated the generated {kind} block in {readme}")
     if not _report_benchmarks(args) and not folders:
         raise BenchError(
             "nothing to report: no results/*/runs.jsonl and no asv results "
@@ -114,7 +111,8 @@ def _report_benchmarks(args: argparse.Namespace) -> bool:
             raise BenchError(f"no asv results in {folder}: run `asv run` first")
         return False
     from backprop_bench.files import OutputFolder
-    from backprop_bench.reports.asv_report import update_readme, write_benchmark_report
+    from backprop_bench.reports import blocks
+    from backprop_bench.reports.asv_report import write_benchmark_report
 
     try:
         with OutputFolder(args.asv_out) as out, out.replace(whole=False) as stage:
@@ -126,6 +124,6 @@ def _report_benchmarks(args: argparse.Namespace) -> bool:
         return False
     print(f"{args.asv_out}: wrote {len(paths)} benchmark tables and plots")
     readme = Path(args.readme)
-    if readme.is_file() and update_readme(readme, Path(args.asv_out)):
+    if blocks.refresh(readme, Path(args.asv_out), "benchmarks"):
         print(f"{args.asv_out}: updated the generated benchmarks block in {readme}")
     return True

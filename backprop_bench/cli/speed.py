@@ -58,6 +58,8 @@ def _run_speed(args: argparse.Namespace, folder) -> int:
     from backprop_bench.data.datasets import load
     from backprop_bench.data.preprocessing import prepare
     from backprop_bench.experiments import environment, speed
+    from backprop_bench.reports import blocks
+    from backprop_bench.reports import speed as speed_report
     from nets.network import DTYPES
     from nets.presets import PRESETS
 
@@ -79,26 +81,12 @@ def _run_speed(args: argparse.Namespace, folder) -> int:
             data, epochs=args.epochs, repeats=args.repeats, peers=peers, progress=progress
         )
         comparisons += speed.time_rungs(repeats=max(args.repeats, 5), progress=progress)
-    print(speed.speed_markdown(speed.speed_table(comparisons)))
+    print(speed_report.speed_markdown(speed_report.speed_table(comparisons)))
     if args.out:
         with folder.replace() as stage:
-            written = speed.write_outputs(comparisons, header, stage)
+            written = speed_report.write_speed(comparisons, header, stage)
         for path in written:
             print(f"wrote {Path(args.out) / Path(path).name}")
-        if refresh_readme(args.readme, Path(args.out)):
+        if blocks.refresh(args.readme, Path(args.out), "speed"):
             print(f"updated the generated speed block in {args.readme}")
     return 0
-
-
-def refresh_readme(readme: str | Path, folder: Path) -> bool:
-    """Put ``folder``'s speed summary, with a link to its table, in the README's speed block."""
-    from backprop_bench.reports.readme import relative_link, replace_block
-
-    summary = folder / "summary.md"
-    if not summary.is_file():
-        return False
-    table = f"{relative_link(readme, folder)}/speed.md"
-    text = summary.read_text(encoding="utf-8")
-    return replace_block(
-        readme, "speed", f"{text}\nThe table, with every time: [{table}]({table})."
-    )

@@ -49,4 +49,4 @@ def run_sweep(args: argparse.Namespace) -> int:
             paths = sweep_report.write_sweep(stage, sweep.describe(), comparison)
         print((out / "summary.md").read_text(encoding="utf-8"))
         report_run(comparison, paths, out)
-        return finish(args, comparison, out, lambda readme: sweep_report.update_readme(readme, out))
+        return finish(args, comparison, out, "sweep")

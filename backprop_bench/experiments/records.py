@@ -17,6 +17,7 @@ import json
 import math
 import os
 import re
+import statistics
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -318,3 +319,61 @@ class Comparison:
     @property
     def crashed(self) -> list[FitRecord]:
         return [record for record in self.records if record.status == CRASHED]
+
+
+# --- speed: what `backprop-bench speed` measured ----------------------------------------------
+
+
+FLOAT32 = "float32"  # the topic of the row timing the network in float32 against float64
+
+
+@dataclass(frozen=True)
+class SideBySide:
+    """Two sets of timings taken alternately (seconds, one per repeat): ``a`` against ``b``."""
+
+    measurement: str
+    a: str
+    a_times: tuple[float, ...]
+    b: str
+    b_times: tuple[float, ...]
+    topic: str = ""  # what the row answers: a peer's name, "float32", or "" for a rung
+
+    @property
+    def a_seconds(self) -> float:
+        return statistics.median(self.a_times)
+
+    @property
+    def b_seconds(self) -> float:
+        return statistics.median(self.b_times)
+
+    @property
+    def ratios(self) -> tuple[float, ...]:
+        """a / b within each repeat (the two were timed back to back)."""
+        return tuple(a / b for a, b in zip(self.a_times, self.b_times, strict=True))
+
+    @property
+    def ratio(self) -> float:
+        """The median of the repeats' ratios."""
+        return statistics.median(self.ratios)
+
+
+@dataclass(frozen=True)
+class Header:
+    """When, on what data and on what machine a speed run measured (and how busy it was)."""
+
+    when: str
+    repeats: int
+    data: str
+    machine: str
+    notes: tuple[str, ...] = ()  # what was not measured, and why
+
+    def lines(self) -> list[str]:
+        return [
+            f"backprop-bench speed: medians of {self.repeats} repeats, {self.when}",
+            f"data: {self.data}",
+            f"machine: {self.machine}",
+            "the network's training time includes its per-epoch evaluation on the training and "
+            "test sets unless the row says 'training only', the like-for-like row: "
+            "MLPClassifier evaluates nothing between epochs",
+            *self.notes,
+        ]

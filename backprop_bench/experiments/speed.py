@@ -30,19 +30,16 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import os
-import pathlib
 import platform
 import statistics
 import time
 import timeit
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import sklearn
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
@@ -53,7 +50,7 @@ from backprop_bench.errors import BenchError
 from backprop_bench.experiments import environment
 from backprop_bench.experiments.estimator import NetworkClassifier
 from backprop_bench.experiments.models import mirror_of
-from backprop_bench.files import atomic_write_text
+from backprop_bench.experiments.records import FLOAT32, Header, SideBySide
 from baselines import BASELINES, make_baseline
 from nets.gradients import GRADIENTS, RUNGS
 from nets.network import Network
@@ -65,40 +62,9 @@ ROUTINE_BATCH = 50
 Progress = Callable[[str], None]
 
 
-@dataclass(frozen=True)
-class SideBySide:
-    """Two sets of timings taken alternately (seconds, one per repeat): ``a`` against ``b``."""
-
-    measurement: str
-    a: str
-    a_times: tuple[float, ...]
-    b: str
-    b_times: tuple[float, ...]
-    topic: str = ""  # what the row answers: a peer's name, "float32", or "" for a rung
-
-    @property
-    def a_seconds(self) -> float:
-        return statistics.median(self.a_times)
-
-    @property
-    def b_seconds(self) -> float:
-        return statistics.median(self.b_times)
-
-    @property
-    def ratios(self) -> tuple[float, ...]:
-        """a / b within each repeat (the two were timed back to back)."""
-        return tuple(a / b for a, b in zip(self.a_times, self.b_times, strict=True))
-
-    @property
-    def ratio(self) -> float:
-        """The median of the repeats' ratios."""
-        return statistics.median(self.ratios)
-
-
 #: The network's peers in ``speed``, by baseline name: scikit-learn's MLPClassifier always, and
 #: the network written in JAX and in PyTorch where their extras are installed.
 PEERS = ("mlp", "jax-mlp", "torch-mlp")
-FLOAT32 = "float32"
 
 
 def comparison_mlp(preset: str, *, epochs: int | None, seed: int | None) -> MLPClassifier:
@@ -311,45 +277,6 @@ def time_rungs(
     ]
 
 
-def speed_table(comparisons: list[SideBySide]) -> pd.DataFrame:
-    """One row per comparison: the two medians, the median ratio and its spread over repeats."""
-    return pd.DataFrame(
-        {
-            "measurement": [c.measurement for c in comparisons],
-            "a": [c.a for c in comparisons],
-            "a median (s)": [c.a_seconds for c in comparisons],
-            "b": [c.b for c in comparisons],
-            "b median (s)": [c.b_seconds for c in comparisons],
-            "ratio a/b": [round(c.ratio, 3) for c in comparisons],
-            "ratio min": [round(min(c.ratios), 3) for c in comparisons],
-            "ratio max": [round(max(c.ratios), 3) for c in comparisons],
-            "repeats": [len(c.a_times) for c in comparisons],
-        }
-    )
-
-
-@dataclass(frozen=True)
-class Header:
-    """When, on what data and on what machine a speed run measured (and how busy it was)."""
-
-    when: str
-    repeats: int
-    data: str
-    machine: str
-    notes: tuple[str, ...] = ()  # what was not measured, and why
-
-    def lines(self) -> list[str]:
-        return [
-            f"backprop-bench speed: medians of {self.repeats} repeats, {self.when}",
-            f"data: {self.data}",
-            f"machine: {self.machine}",
-            "the network's training time includes its per-epoch evaluation on the training and "
-            "test sets unless the row says 'training only', the like-for-like row: "
-            "MLPClassifier evaluates nothing between epochs",
-            *self.notes,
-        ]
-
-
 def header(experiment: Experiment, *, repeats: int, notes: Iterable[str] = ()) -> Header:
     """The header of a speed run on ``experiment``, taken now; ``notes`` say what was not
     measured."""
@@ -362,84 +289,6 @@ def header(experiment: Experiment, *, repeats: int, notes: Iterable[str] = ()) -
         machine=f"{machine_line()}; load average {load} (1, 5, 15 min) at the start",
         notes=tuple(notes),
     )
-
-
-def speed_markdown(table: pd.DataFrame) -> str:
-    """The table as GitHub Markdown, times to three significant figures."""
-    return table.to_markdown(index=False, floatfmt=".3g")
-
-
-def write_outputs(
-    comparisons: list[SideBySide], header: Header, out_dir: str
-) -> list[pathlib.Path]:
-    """Write ``speed.csv``, ``speed.md`` (header lines, then the table) and ``summary.md`` (what
-    the README shows) into ``out_dir``."""
-    folder = pathlib.Path(out_dir)
-    table = speed_table(comparisons)
-    lines = "\n".join(f"{line}  " for line in header.lines())
-    markdown = f"{lines}\n\n{speed_markdown(table)}"
-    return [
-        atomic_write_text(folder / "speed.csv", table.to_csv(index=False)),
-        atomic_write_text(folder / "speed.md", markdown + "\n"),
-        atomic_write_text(folder / "summary.md", summary_markdown(comparisons, header)),
-    ]
-
-
-def _ratio(comparison: SideBySide, digits: int) -> str:
-    low, high = min(comparison.ratios), max(comparison.ratios)
-    return f"{comparison.ratio:.{digits}f} ({low:.{digits}f}-{high:.{digits}f})"
-
-
-def summary_markdown(comparisons: list[SideBySide], header: Header) -> str:
-    """The speed results in sentences, for the README (the table is speed.md)."""
-    by_topic = {c.topic: c for c in comparisons if c.topic}
-    rungs = {(c.a, c.b): c for c in comparisons if not c.topic}
-    lines = [
-        f"Measured by `backprop-bench speed` ({header.when}; {header.machine}). "
-        "Each ratio is the median of the repeats' own "
-        "ratios (the two timed back to back), with the smallest and largest in brackets.",
-        "",
-    ]
-    if "mlp" in by_topic:
-        only, evaluated = by_topic["mlp"], by_topic["mlp, evaluated"]
-        lines.append(
-            f"- **The network against MLPClassifier** ({only.measurement}): the network took "
-            f"{_ratio(only, 2)} of MLPClassifier's time ({only.a_seconds:.1f} s against "
-            f"{only.b_seconds:.1f} s, training only); {_ratio(evaluated, 2)} counting the "
-            "evaluation on the training and test sets it runs after every epoch."
-        )
-    for name, library, how in (
-        ("jax-mlp", "JAX", "the same initial weights, batches and steps"),
-        ("torch-mlp", "PyTorch", "the same settings, PyTorch's own random numbers"),
-    ):
-        if name in by_topic:
-            peer = by_topic[name]
-            lines.append(
-                f"- **The network against itself in {library}** (`{name}`, {how}): the network "
-                f"took {_ratio(peer, 2)} of {library}'s time ({peer.a_seconds:.1f} s against "
-                f"{peer.b_seconds:.1f} s, training only)."
-            )
-    if FLOAT32 in by_topic:
-        single = by_topic[FLOAT32]
-        lines.append(
-            f"- **float32 against float64** (the network, training only): float32 took "
-            f"{_ratio(single, 2)} of float64's time ({single.a_seconds:.1f} s against "
-            f"{single.b_seconds:.1f} s), {1 / single.ratio:.2f}x as fast."
-        )
-    steps = [
-        f"{a} → {b} {_ratio(c, 1)}x"
-        for (a, b), c in rungs.items()
-        if (a, b) != ("loop", "vectorised")
-    ]
-    if steps:
-        whole = rungs.get(("loop", "vectorised"))
-        total = f"; loop → vectorised {_ratio(whole, 0)}x in all" if whole else ""
-        lines.append(
-            f"- **What vectorising the gradient buys** ({next(iter(rungs.values())).measurement}"
-            f"), each rung's time per sample over the next one's: {', '.join(steps)}{total}."
-        )
-    lines += [f"- {note}" for note in header.notes]
-    return "\n".join(lines) + "\n"
 
 
 def machine_line() -> str:

@@ -17,6 +17,7 @@ reach it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -247,3 +248,12 @@ def ordinal(percent: float) -> str:
     n = round(percent)
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
+
+
+def readme_block(folder: Path) -> str | None:
+    """The README's anchors block: the summary of ``folder``'s anchors.csv (links relative to
+    ``folder``); ``None`` when it has none."""
+    table = folder / "anchors.csv"
+    if not table.is_file():
+        return None
+    return anchors_summary(pd.read_csv(table), "anchors.md")

@@ -14,9 +14,9 @@ pandas table, one row per benchmark and parameter combination, picks the results
 - ``history.csv`` / ``history.png``: the tracked values across commits, when results exist for
   more than one commit on the same machine and environment.
 
-``update_readme`` copies the routine table and plot into the README's generated block. It reads
-files only; it never runs asv. In asv's files a skipped combination is NaN and a failed
-one is null: both are kept and shown as such, never dropped.
+``readme_block`` is the README's generated block (``blocks.refresh``): the routine table and
+plot. It reads files only; it never runs asv. In asv's files a skipped combination is NaN and a
+failed one is null: both are kept and shown as such, never dropped.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ from matplotlib.figure import Figure
 from backprop_bench.errors import BenchError
 from backprop_bench.files import atomic_write_text
 from backprop_bench.reports.plots import save_png
-from backprop_bench.reports.readme import relative_link, replace_block
 
 ROUTINE_BENCHMARK = "gradients.GradientRoutines.time_gradient"
 """The asv name of the gradient-routine timing: params (routine, batch_size, width)."""
@@ -506,31 +505,26 @@ def write_benchmark_report(
     return written
 
 
-def update_readme(readme: str | os.PathLike, out_dir: str | os.PathLike) -> bool:
-    """Replace the README's benchmarks block with ``out_dir``'s routine table and plot.
-
-    Returns False (and leaves the README alone) when it has no block or ``out_dir`` has no
-    routines.md. Links are relative to the README.
-    """
-    out = pathlib.Path(out_dir)
+def readme_block(out: pathlib.Path) -> str | None:
+    """The README's benchmarks block: ``out``'s routine table and plot, the noise floor and
+    links to the rest (links relative to ``out``); ``None`` when it has no routines.md."""
     table = out / "routines.md"
     if not table.is_file():
-        return False
-    link = relative_link(readme, out)
+        return None
     heading = table.read_text(encoding="utf-8").strip().split("\n\n", 1)[0]
-    lines = [f"{heading} The table: [routines.md]({link}/routines.md).", ""]
-    lines.append(f"![Time per sample of each gradient routine]({link}/routines.png)")
+    lines = [f"{heading} The table: [routines.md](routines.md).", ""]
+    lines.append("![Time per sample of each gradient routine](routines.png)")
     lines.append("")
     floor = out / "noise_floor.md"
     if floor.is_file():
         heading_line, summary = floor.read_text(encoding="utf-8").split("\n\n")[:2]
         lines.append(
             f"{heading_line.split('. ', 1)[0]}: {summary.strip()} "
-            f"The table: [noise_floor.md]({link}/noise_floor.md)."
+            "The table: [noise_floor.md](noise_floor.md)."
         )
         lines.append("")
-    others = [f"Every other benchmark of that commit: [summary.md]({link}/summary.md)"]
+    others = ["Every other benchmark of that commit: [summary.md](summary.md)"]
     if (out / "history.png").is_file():
-        others.append(f"tracked values across commits: [history.png]({link}/history.png)")
+        others.append("tracked values across commits: [history.png](history.png)")
     lines.append("; ".join(others) + ".")
-    return replace_block(readme, "benchmarks", "\n".join(lines))
+    return "\n".join(lines)

@@ -30,7 +30,6 @@ from backprop_bench.experiments.records import (
 )
 from backprop_bench.files import atomic_write_text, read_jsonl, to_json, write_jsonl
 from backprop_bench.reports import plots, tables, verdicts
-from backprop_bench.reports.readme import relative_link, replace_block
 
 RUNS = "runs.jsonl"
 ENVIRONMENT = "environment.json"
@@ -312,20 +311,3 @@ def summary_markdown(
         + f"\n{paired}\n{markdown}\n![{dataset}: test accuracy per epoch]({image})\n\n"
         + f"Full tables: [{table_path}]({table_path}).\n"
     )
-
-
-def update_readme(readme: Path, out_dir: Path) -> bool:
-    """Replace the block named after ``out_dir`` in the README with its summary (links relative
-    to the README); whether the README had that block."""
-    if not readme.is_file():
-        return False
-    records, sessions = read_results(out_dir)
-    link = relative_link(readme, out_dir)
-    summary = summary_markdown(
-        records,
-        sessions,
-        image=f"{link}/{MAIN_PLOT}",
-        table_path=f"{link}/comparison.md",
-        found=folder_verdicts(out_dir, records),
-    )
-    return replace_block(readme, out_dir.name, summary)

@@ -34,7 +34,6 @@ from backprop_bench.experiments.records import Comparison, FitRecord, check_mode
 from backprop_bench.files import atomic_write_text, child, to_json
 from backprop_bench.reports import publish, tables
 from backprop_bench.reports.plots import legend, plt, save_png
-from backprop_bench.reports.readme import relative_link, replace_block
 
 SWEEP = "sweep.json"
 TIMES = {"fit_seconds": "fit", "predict_seconds": "predict"}
@@ -338,15 +337,6 @@ def render_sweep(out_dir: Path) -> list[Path]:
             written.append(publish.write_csv(found[name], out_dir / f"{name}.csv"))
     written.append(atomic_write_text(out_dir / "summary.md", summary_markdown(found)))
     return written
-
-
-def update_readme(readme: Path, out_dir: Path) -> bool:
-    """Replace the README's block named after ``out_dir`` with the sweep's summary (links
-    relative to the README); whether the README had that block."""
-    if not readme.is_file():
-        return False
-    summary = summary_markdown(_analysis(out_dir), prefix=relative_link(readme, out_dir) + "/")
-    return replace_block(readme, out_dir.name, summary)
 
 
 def summary_markdown(found: Mapping[str, Any], prefix: str = "") -> str:

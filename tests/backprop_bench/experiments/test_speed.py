@@ -11,12 +11,9 @@ import pytest
 from backprop_bench.cli import main
 from backprop_bench.data import datasets
 from backprop_bench.experiments.estimator import NetworkClassifier
-from backprop_bench.experiments.speed import (
-    SideBySide,
-    available_peers,
-    comparison_mlp,
-    speed_table,
-)
+from backprop_bench.experiments.records import SideBySide
+from backprop_bench.experiments.speed import available_peers, comparison_mlp
+from backprop_bench.reports.speed import speed_table
 from baselines import BASELINES
 
 

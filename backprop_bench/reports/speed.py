@@ -1,0 +1,120 @@
+"""The report of ``backprop-bench speed``: its table, its sentences and the README's block.
+
+``experiments.speed`` measures (``SideBySide`` records, ``records.Header``); this module only
+renders what it measured: ``speed.csv`` and ``speed.md`` (the header lines, then the table) and
+``summary.md``, the sentences the README shows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from backprop_bench.experiments.records import FLOAT32, Header, SideBySide
+from backprop_bench.files import atomic_write_text
+
+
+def speed_table(comparisons: list[SideBySide]) -> pd.DataFrame:
+    """One row per comparison: the two medians, the median ratio and its spread over repeats."""
+    return pd.DataFrame(
+        {
+            "measurement": [c.measurement for c in comparisons],
+            "a": [c.a for c in comparisons],
+            "a median (s)": [c.a_seconds for c in comparisons],
+            "b": [c.b for c in comparisons],
+            "b median (s)": [c.b_seconds for c in comparisons],
+            "ratio a/b": [round(c.ratio, 3) for c in comparisons],
+            "ratio min": [round(min(c.ratios), 3) for c in comparisons],
+            "ratio max": [round(max(c.ratios), 3) for c in comparisons],
+            "repeats": [len(c.a_times) for c in comparisons],
+        }
+    )
+
+
+def speed_markdown(table: pd.DataFrame) -> str:
+    """The table as GitHub Markdown, times to three significant figures."""
+    return table.to_markdown(index=False, floatfmt=".3g")
+
+
+def write_speed(
+    comparisons: list[SideBySide], header: Header, out_dir: str
+) -> list[Path]:
+    """Write ``speed.csv``, ``speed.md`` (header lines, then the table) and ``summary.md`` (what
+    the README shows) into ``out_dir``."""
+    folder = Path(out_dir)
+    table = speed_table(comparisons)
+    lines = "\n".join(f"{line}  " for line in header.lines())
+    markdown = f"{lines}\n\n{speed_markdown(table)}"
+    return [
+        atomic_write_text(folder / "speed.csv", table.to_csv(index=False)),
+        atomic_write_text(folder / "speed.md", markdown + "\n"),
+        atomic_write_text(folder / "summary.md", speed_summary(comparisons, header)),
+    ]
+
+
+def _ratio(comparison: SideBySide, digits: int) -> str:
+    low, high = min(comparison.ratios), max(comparison.ratios)
+    return f"{comparison.ratio:.{digits}f} ({low:.{digits}f}-{high:.{digits}f})"
+
+
+def speed_summary(comparisons: list[SideBySide], header: Header) -> str:
+    """The speed results in sentences, for the README (the table is speed.md)."""
+    by_topic = {c.topic: c for c in comparisons if c.topic}
+    rungs = {(c.a, c.b): c for c in comparisons if not c.topic}
+    lines = [
+        f"Measured by `backprop-bench speed` ({header.when}; {header.machine}). "
+        "Each ratio is the median of the repeats' own "
+        "ratios (the two timed back to back), with the smallest and largest in brackets.",
+        "",
+    ]
+    if "mlp" in by_topic:
+        only, evaluated = by_topic["mlp"], by_topic["mlp, evaluated"]
+        lines.append(
+            f"- **The network against MLPClassifier** ({only.measurement}): the network took "
+            f"{_ratio(only, 2)} of MLPClassifier's time ({only.a_seconds:.1f} s against "
+            f"{only.b_seconds:.1f} s, training only); {_ratio(evaluated, 2)} counting the "
+            "evaluation on the training and test sets it runs after every epoch."
+        )
+    for name, library, how in (
+        ("jax-mlp", "JAX", "the same initial weights, batches and steps"),
+        ("torch-mlp", "PyTorch", "the same settings, PyTorch's own random numbers"),
+    ):
+        if name in by_topic:
+            peer = by_topic[name]
+            lines.append(
+                f"- **The network against itself in {library}** (`{name}`, {how}): the network "
+                f"took {_ratio(peer, 2)} of {library}'s time ({peer.a_seconds:.1f} s against "
+                f"{peer.b_seconds:.1f} s, training only)."
+            )
+    if FLOAT32 in by_topic:
+        single = by_topic[FLOAT32]
+        lines.append(
+            f"- **float32 against float64** (the network, training only): float32 took "
+            f"{_ratio(single, 2)} of float64's time ({single.a_seconds:.1f} s against "
+            f"{single.b_seconds:.1f} s), {1 / single.ratio:.2f}x as fast."
+        )
+    steps = [
+        f"{a} → {b} {_ratio(c, 1)}x"
+        for (a, b), c in rungs.items()
+        if (a, b) != ("loop", "vectorised")
+    ]
+    if steps:
+        whole = rungs.get(("loop", "vectorised"))
+        total = f"; loop → vectorised {_ratio(whole, 0)}x in all" if whole else ""
+        lines.append(
+            f"- **What vectorising the gradient buys** ({next(iter(rungs.values())).measurement}"
+            f"), each rung's time per sample over the next one's: {', '.join(steps)}{total}."
+        )
+    lines += [f"- {note}" for note in header.notes]
+    return "\n".join(lines) + "\n"
+
+
+def readme_block(folder: Path) -> str | None:
+    """The README's speed block: ``folder``'s summary.md and a link to its table (links
+    relative to ``folder``); ``None`` when it has no summary."""
+    summary = folder / "summary.md"
+    if not summary.is_file():
+        return None
+    text = summary.read_text(encoding="utf-8")
+    return f"{text}\nThe table, with every time: [speed.md](speed.md)."
