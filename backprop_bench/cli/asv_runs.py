@@ -16,9 +16,9 @@ from backprop_bench.errors import BenchError
 def resolve_commit(name: str, where: pathlib.Path = pathlib.Path(".")) -> str:
     """The full hash of a commit name (HEAD, a branch, a prefix); a BenchError if git knows
     no such commit."""
-    from backprop_bench.reports.asv_report import resolve_with_git
+    from backprop_bench.experiments.environment import commit_named
 
-    sha = resolve_with_git(name, where)
+    sha = commit_named(name, where)
     if sha is None:
         raise BenchError(f"commit {name!r}: git knows no such commit here")
     return sha

@@ -6,10 +6,7 @@ from __future__ import annotations
 import argparse
 import pathlib
 
-from backprop_bench.cli.report import ASV_RESULTS
-
-NOISE_FLOOR = "noise_floor"
-"""Base name of the committed noise floor: noise_floor.csv (read by ``regressions``) and .md."""
+from backprop_bench.cli.options import NOISE_FLOOR, add_asv_options
 
 AA_FOLDER = ".asv/aa"
 """Where the two runs' raw asv result files are kept (ignored by git, like the rest of .asv)."""
@@ -43,43 +40,11 @@ def add(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run_noise_floor)
 
 
-def add_asv_options(parser: argparse.ArgumentParser) -> None:
-    """--python, --bench and --asv-results, shared with ``regressions``."""
-    parser.add_argument(
-        "--python",
-        metavar="PY",
-        help="passed to asv run: 'same' measures this environment's installed package "
-        "(default: asv builds each commit in its own environment)",
-    )
-    parser.add_argument(
-        "--bench", type=regex, metavar="REGEX", help="only the benchmarks matching REGEX"
-    )
-    parser.add_argument(
-        "--asv-results",
-        default=ASV_RESULTS,
-        metavar="DIR",
-        help="asv's results folder, as asv.conf.json sets it (default %(default)s)",
-    )
-
-
-def regex(text: str) -> str:
-    """``text``, if it is a regular expression (argparse type for --bench)."""
-    import re
-
-    try:
-        re.compile(text)
-    except re.error as error:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a regular expression ({error})"
-        ) from None
-    return text
-
-
 def run_noise_floor(args: argparse.Namespace) -> int:
     from backprop_bench.cli.asv_runs import resolve_commit, run_asv
     from backprop_bench.files import OutputFolder
     from backprop_bench.reports import blocks, noise
-    from backprop_bench.reports.asv_report import (
+    from backprop_bench.reports.asv_results import (
         machine_description,
         read_benchmarks_json,
         read_result_file,

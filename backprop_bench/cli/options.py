@@ -1,8 +1,17 @@
-"""Options several commands share, declared once."""
+"""Options several commands share, declared once, and the checks and defaults behind them:
+the command modules import this, never each other."""
 
 from __future__ import annotations
 
 import argparse
+
+from backprop_bench.errors import BenchError
+
+ASV_RESULTS = ".asv/results"
+"""asv's results folder, as asv.conf.json sets it."""
+
+NOISE_FLOOR = "noise_floor"
+"""Base name of the committed noise floor: noise_floor.csv (read by ``regressions``) and .md."""
 
 
 def add_readme(parser: argparse.ArgumentParser, blocks: str) -> None:
@@ -65,3 +74,41 @@ def add_allow_large(parser: argparse.ArgumentParser) -> None:
         help="run a plan that is beyond reason: more than 10,000 fits, more than a day by the "
         "estimates, or more parallel fits (--jobs) than cores",
     )
+
+
+def check_count(option: str, value: int | None, minimum: int) -> None:
+    """A count option ``value`` (None: not given) of at least ``minimum``; else a BenchError."""
+    if value is not None and value < minimum:
+        raise BenchError(f"{option} must be an integer >= {minimum}; got {value}")
+
+
+def add_asv_options(parser: argparse.ArgumentParser) -> None:
+    """--python, --bench and --asv-results: ``noise-floor`` and ``regressions``."""
+    parser.add_argument(
+        "--python",
+        metavar="PY",
+        help="passed to asv run: 'same' measures this environment's installed package "
+        "(default: asv builds each commit in its own environment)",
+    )
+    parser.add_argument(
+        "--bench", type=regex, metavar="REGEX", help="only the benchmarks matching REGEX"
+    )
+    parser.add_argument(
+        "--asv-results",
+        default=ASV_RESULTS,
+        metavar="DIR",
+        help="asv's results folder, as asv.conf.json sets it (default %(default)s)",
+    )
+
+
+def regex(text: str) -> str:
+    """``text``, if it is a regular expression (argparse type for --bench)."""
+    import re
+
+    try:
+        re.compile(text)
+    except re.error as error:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a regular expression ({error})"
+        ) from None
+    return text

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import pathlib
 
-from backprop_bench.cli.noise_floor import NOISE_FLOOR, add_asv_options
+from backprop_bench.cli.options import NOISE_FLOOR, add_asv_options
 
 
 def add(subparsers: argparse._SubParsersAction) -> None:
@@ -42,7 +42,7 @@ def run_regressions(args: argparse.Namespace) -> int:
     from backprop_bench.cli.asv_runs import resolve_commit, run_asv
     from backprop_bench.errors import BenchError
     from backprop_bench.reports import noise
-    from backprop_bench.reports.asv_report import read_results, select_run
+    from backprop_bench.reports.asv_results import read_asv_results, select_run
 
     floor = noise.read_noise_floor(args.noise_floor)  # before any run: a missing one is known now
     results = pathlib.Path(args.asv_results)
@@ -52,7 +52,7 @@ def run_regressions(args: argparse.Namespace) -> int:
             print(f"regressions: running the suite on {name} ({sha[:8]})", flush=True)
             keep_as = pathlib.Path(".asv/regressions") / f"{sha[:8]}.json"
             run_asv(sha, keep_as, results=results, python=args.python, bench=args.bench)
-    table = read_results(results)
+    table = read_asv_results(results)
     runs = []
     for name, sha in zip((args.base, args.head), shas, strict=True):
         if not (table["commit"] == sha).any():

@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from backprop_bench.cli.options import add_pairs, add_readme
+from backprop_bench.cli.options import ASV_RESULTS, add_pairs, add_readme
 from backprop_bench.errors import BenchError
 
-ASV_RESULTS = ".asv/results"
 ANCHORS_FOLDER = "results/anchors"  # written by `backprop-bench anchors`
 SPEED_FOLDER = "results/speed"  # written by `backprop-bench speed --out results/speed`
 

@@ -7,8 +7,7 @@ import contextlib
 import sys
 from pathlib import Path
 
-from backprop_bench.cli.options import add_readme
-from backprop_bench.cli.train import check_count
+from backprop_bench.cli.options import add_readme, check_count
 
 
 def add(subparsers: argparse._SubParsersAction) -> None:

@@ -5,12 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from backprop_bench.cli.options import check_count
 from backprop_bench.errors import BenchError
-
-
-def check_count(option: str, value: int | None, minimum: int) -> None:
-    if value is not None and value < minimum:
-        raise BenchError(f"{option} must be an integer >= {minimum}; got {value}")
 
 
 def add(subparsers: argparse._SubParsersAction) -> None:

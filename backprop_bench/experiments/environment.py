@@ -157,24 +157,32 @@ CODE_PATHS = (
 )
 
 
+def git_output(*args: str, root: Path = ROOT) -> str | None:
+    """What ``git ARGS`` prints in ``root``, stripped; ``None`` where git fails or is missing."""
+    try:
+        done = subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, text=True, timeout=10, check=True
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip()
+
+
 def git(root: Path = ROOT) -> dict[str, Any]:
     """The commit of the code in ``root`` and whether the code (CODE_PATHS) had uncommitted
     changes; the results and README a run writes itself do not count."""
-
-    def run(*args: str) -> str | None:
-        try:
-            done = subprocess.run(
-                ["git", *args], cwd=root, capture_output=True, text=True, timeout=10, check=True
-            )
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return done.stdout.strip()
-
-    commit = run("rev-parse", "HEAD")
+    commit = git_output("rev-parse", "HEAD", root=root)
     if commit is None:
         return {"commit": None, "dirty": None}
-    status = run("status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS)
+    status = git_output(
+        "status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS, root=root
+    )
     return {"commit": commit, "dirty": bool(status) if status is not None else None}
+
+
+def commit_named(name: str, root: Path = ROOT) -> str | None:
+    """The full hash git gives for a name such as HEAD, a branch or a prefix, or ``None``."""
+    return git_output("rev-parse", "--verify", "--quiet", f"{name}^{{commit}}", root=root) or None
 
 
 def describe() -> dict[str, Any]:

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from backprop_bench.errors import BenchError
-from backprop_bench.reports.asv_report import params_text
+from backprop_bench.reports.asv_results import params_text
 
 LEAST_CHANGE = {"time": 1.10, "peakmemory": 1.10, "track": 1.05}
 """The least floor, by benchmark type, whatever the recorded one: asv's own default
@@ -82,7 +82,7 @@ def _spread(a: pd.Series, b: pd.Series) -> pd.Series:
 
 
 def noise_floor_table(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
-    """The A/A table of two runs (rows of ``asv_report.read_results`` for one result file each).
+    """The A/A table of two runs (rows of ``asv_results.read_result_file``, one file each).
 
     Columns: benchmark, params, type, unit, first, second, ratio (larger / smaller; NaN where a
     run skipped or failed it, or a value is 0). Only benchmarks both runs hold, sorted by name.

@@ -129,6 +129,18 @@ def test_no_two_modules_import_each_other():
     assert circles(graph) == []
 
 
+def test_no_command_imports_another():
+    """A command's module (one that adds a subcommand) imports the shared helpers (options,
+    fits, progress, ...), never another command: what commands share lives in one place."""
+    commands = {dotted(path) for path in modules("cli") if "\ndef add(" in path.read_text()}
+    assert {"cli.compare", "cli.report", "cli.speed", "cli.regressions"} <= commands
+    for path in modules("cli"):
+        if dotted(path) == "cli":  # the entry point registers every command
+            continue
+        others = imported(path) & (commands - {dotted(path)})
+        assert not others, f"{path.relative_to(PACKAGE)} imports the command(s) {others}"
+
+
 def test_the_circle_finder_finds_a_circle():
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}
     assert circles(graph) == [{"a", "b", "c"}]

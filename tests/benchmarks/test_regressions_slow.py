@@ -29,7 +29,7 @@ import sys
 
 import pytest
 
-from backprop_bench.reports.asv_report import read_results, select_run
+from backprop_bench.reports.asv_results import read_asv_results, select_run
 from backprop_bench.reports.noise import FLAGGED, read_noise_floor, regression_table
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -88,7 +88,7 @@ def test_planted_slowdown_is_flagged_and_an_aa_pair_is_not(tmp_path):
         )
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
-    results = read_results(clone / ".asv" / "results")
+    results = read_asv_results(clone / ".asv" / "results")
     floor = read_noise_floor(clone / "results" / "benchmarks" / "noise_floor.csv")
 
     def flagged(base: str, head: str) -> set[tuple[str, str]]:

@@ -17,11 +17,10 @@ import pytest
 from backprop_bench.errors import BenchError
 from backprop_bench.reports.asv_report import (
     ROUTINE_BENCHMARK,
-    read_results,
     routine_table,
-    select_run,
     write_benchmark_report,
 )
+from backprop_bench.reports.asv_results import read_asv_results, select_run
 from backprop_bench.reports.blocks import refresh
 from tests.backprop_bench.reports.asv_files import (
     FAILED,
@@ -63,7 +62,7 @@ OLD, NEW = "a" * 40, "b" * 40
 
 def test_read_results_keeps_skipped_and_failed_apart(results_dir):
     write_result(results_dir, OLD, 1_000_000, suite_results())
-    frame = read_results(results_dir)
+    frame = read_asv_results(results_dir)
     grid = frame[frame["benchmark"] == ROUTINE_BENCHMARK]
     assert len(grid) == 4 * 2 * 2
     first = grid.iloc[0]
@@ -79,7 +78,7 @@ def test_read_results_keeps_skipped_and_failed_apart(results_dir):
 
 def test_routine_table_divides_by_batch_and_computes_speedups(results_dir):
     write_result(results_dir, OLD, 1_000_000, suite_results())
-    table = routine_table(select_run(read_results(results_dir), None, results_dir))
+    table = routine_table(select_run(read_asv_results(results_dir), None, results_dir))
     assert table[["width", "batch_size"]].values.tolist() == [
         [30, 1],
         [30, 10],
@@ -152,7 +151,7 @@ def test_results_of_an_older_suite_keep_their_own_parameters(results_dir, tmp_pa
     old = suite_results()
     old["roofline.Roofline.track_ratio"] = ([0.7, 0.6, 0.5, None], [("float64", "float32"), (1, 2)])
     write_result(results_dir, OLD, 1_000_000, old)
-    frame = read_results(results_dir)
+    frame = read_asv_results(results_dir)
     roofline = frame[frame["benchmark"] == "roofline.Roofline.track_ratio"]
     assert roofline["params"].iloc[1] == {"param0": "float64", "param1": 2}
     assert roofline["status"].tolist() == ["ok", "ok", "ok", "failed"]

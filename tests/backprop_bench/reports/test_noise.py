@@ -11,7 +11,7 @@ import pytest
 from backprop_bench.cli import main
 from backprop_bench.errors import BenchError
 from backprop_bench.reports import noise
-from backprop_bench.reports.asv_report import read_result_file, read_results
+from backprop_bench.reports.asv_results import read_asv_results, read_result_file
 from tests.backprop_bench.reports.asv_files import write_benchmarks_json, write_result
 
 ROUTINE = "gradients.GradientRoutines.time_gradient"
@@ -46,14 +46,14 @@ def results(tmp_path):
 
 def one_run(root, commit, results, date=1_000_000, **where) -> pd.DataFrame:
     write_result(root, commit, date, results, **where)
-    frame = read_results(root)
+    frame = read_asv_results(root)
     return frame[frame["commit"] == commit]
 
 
 def test_noise_floor_is_the_larger_over_the_smaller(results):
     first = one_run(results, "a" * 40, suite(loop=(1.0, 10.0), epoch=0.25))
     write_result(results, "a" * 40, 1_000_000, suite(loop=(1.1, 9.0), epoch=0.25))
-    second = read_results(results)
+    second = read_asv_results(results)
     table = noise.noise_floor_table(first, second).set_index(["benchmark", "params"])
     assert table.loc[(ROUTINE, "routine=loop, batch_size=1"), "ratio"] == pytest.approx(1.1)
     assert table.loc[(ROUTINE, "routine=loop, batch_size=10"), "ratio"] == pytest.approx(
@@ -71,7 +71,7 @@ def test_noise_floor_is_the_larger_over_the_smaller(results):
 def test_noise_floor_leaves_skipped_and_failed_without_a_ratio(results):
     first = one_run(results, "a" * 40, suite(loop=(1.0, math.nan)))
     write_result(results, "a" * 40, 1_000_000, suite(loop=(1.0, None)))
-    table = noise.noise_floor_table(first, read_results(results))
+    table = noise.noise_floor_table(first, read_asv_results(results))
     assert table["ratio"].isna().sum() == 1
 
 
@@ -390,7 +390,7 @@ def test_a_malformed_asv_result_file_is_one_line_naming_it(results, case, field)
     data = json.loads(path.read_text())
     _break(data, case)
     path.write_text(json.dumps(data))
-    for read in (lambda: read_result_file(path), lambda: read_results(results)):
+    for read in (lambda: read_result_file(path), lambda: read_asv_results(results)):
         with pytest.raises(BenchError) as raised:
             read()
         assert str(raised.value).startswith(str(path)) and field in str(raised.value)
