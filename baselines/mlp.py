@@ -40,6 +40,7 @@ from sklearn.neural_network import MLPClassifier
 
 from baselines.mirror import Mirror
 from nets.errors import DivergenceError
+from nets.training import EpochRecord
 
 STEP_SCALE = 0.25  # max of the sigmoid's derivative: see the module docstring
 
@@ -106,18 +107,15 @@ def fit_per_epoch(
                     f"training diverged at epoch {epoch}: the loss is {mlp.loss_}; "
                     f"learning_rate_init={mlp.learning_rate_init:g} is too large"
                 )
-            record = {
-                "epoch": epoch,
-                "train_accuracy": float(np.mean(mlp.predict(X) == y)),
-                "test_accuracy": None,
-                "train_cost": float(mlp.loss_),
-                "test_cost": None,
-                "seconds": seconds,
-            }
+            train_accuracy = float(np.mean(mlp.predict(X) == y))
+            test_accuracy = test_cost = None
             if X_test is not None:
                 proba = mlp.predict_proba(X_test)
-                record["test_accuracy"] = float(np.mean(classes[proba.argmax(axis=1)] == y_test))
-                record["test_cost"] = float(log_loss(y_test, proba, labels=classes))
+                test_accuracy = float(np.mean(classes[proba.argmax(axis=1)] == y_test))
+                test_cost = float(log_loss(y_test, proba, labels=classes))
+            record = EpochRecord(
+                epoch, train_accuracy, test_accuracy, float(mlp.loss_), test_cost, seconds
+            ).to_dict()
             history.append(record)
             if on_epoch is not None:
                 on_epoch(record)

@@ -20,6 +20,7 @@ from nets.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
 from nets.costs import COSTS
 from nets.errors import DivergenceError
 from nets.initialisers import INITIALISERS
+from nets.training import EpochRecord
 
 
 class PeerNetworkClassifier(ClassifierMixin, BaseEstimator):
@@ -112,20 +113,16 @@ class PeerNetworkClassifier(ClassifierMixin, BaseEstimator):
                 f"training diverged at epoch {epoch}: the cost is {train_cost}; "
                 f"learning_rate={self.learning_rate:g} is too large"
             )
-        record = {
-            "epoch": epoch,
-            "train_accuracy": float(np.mean(self.classes_[proba.argmax(1)] == y)),
-            "test_accuracy": None,
-            "train_cost": train_cost,
-            "test_cost": None,
-            "seconds": seconds,
-        }
+        train_accuracy = float(np.mean(self.classes_[proba.argmax(1)] == y))
+        test_accuracy = test_cost = None
         if validation_data is not None:
             X_test, y_test = validation_data
             proba = self.predict_proba(X_test)
-            record["test_accuracy"] = float(np.mean(self.classes_[proba.argmax(1)] == y_test))
-            record["test_cost"] = self._mean_cost(proba, np.asarray(y_test))
-        return record
+            test_accuracy = float(np.mean(self.classes_[proba.argmax(1)] == y_test))
+            test_cost = self._mean_cost(proba, np.asarray(y_test))
+        return EpochRecord(
+            epoch, train_accuracy, test_accuracy, train_cost, test_cost, seconds
+        ).to_dict()
 
     def _end_epoch(self, epoch: int, seconds: float, X, y, validation_data, on_epoch) -> None:
         """Append the epoch's record to ``history_`` and hand it to ``on_epoch``, if given."""

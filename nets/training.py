@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from numbers import Integral
 from typing import Any, Literal
 
@@ -95,6 +95,10 @@ class EpochRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+EPOCH_FIELDS = tuple(field.name for field in fields(EpochRecord))
+"""An epoch record's fields, in order: the columns of every per-epoch table."""
 
 
 class History:

@@ -190,6 +190,7 @@ def _run_comparison(args: argparse.Namespace, **settings) -> int:
 
     from backprop_bench.errors import BenchError
     from backprop_bench.experiments import runner
+    from backprop_bench.experiments.anchors import reported_by
     from backprop_bench.reports import publish
 
     out = Path(settings.pop("out"))
@@ -213,7 +214,7 @@ def _run_comparison(args: argparse.Namespace, **settings) -> int:
         models = {record.model for record in comparison.records}
         pairs = [pair for pair in kept if set(pair) <= models] + list(args.pairs)
         with folder.replace() as stage:
-            paths = publish.write_results(stage, comparison, pairs)
+            paths = publish.write_results(stage, comparison, pairs, reported_by())
         print((out / "comparison.md").read_text(encoding="utf-8"))
         report_run(comparison, paths, out)
         for line in lines:

@@ -45,6 +45,7 @@ def add(subparsers: argparse._SubParsersAction) -> None:
 def run_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from backprop_bench.experiments.anchors import reported_by
     from backprop_bench.files import OutputFolder
     from backprop_bench.reports import blocks, publish
     from backprop_bench.reports import sweeps as sweep_report
@@ -61,15 +62,16 @@ def run_report(args: argparse.Namespace) -> int:
         # this one reads the files of one run, never a mix of two
         with OutputFolder(folder, "results folder") as opened:
             opened.open()
-            render, kind = publish.render, "comparison"
             sweep = (folder / sweep_report.SWEEP).is_file()  # a sweep's keeps its description
-            if sweep:
-                render, kind = sweep_report.render_sweep, "sweep"
+            kind = "sweep" if sweep else "comparison"
             _check_inputs(folder, sweep)
             with opened.replace(keep=inputs) as stage:
-                if args.pairs and render is publish.render:
-                    publish.name_pairs(stage, args.pairs, folder)
-                written = render(stage)
+                if sweep:
+                    written = sweep_report.render_sweep(stage)
+                else:
+                    if args.pairs:
+                        publish.name_pairs(stage, args.pairs, folder)
+                    written = publish.render(stage, reported_by())
             print(f"{folder}: rebuilt {len(written)} tables and plots")
             if blocks.refresh(readme, folder, kind):
                 print(f"{folder}: updated the generated results block in {readme}")

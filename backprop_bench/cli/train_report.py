@@ -15,6 +15,7 @@ import numpy as np
 from nets.gradcheck import check
 from nets.network import Network
 from nets.presets import PRESETS
+from nets.training import EPOCH_FIELDS
 
 _COLUMNS = (
     ("epoch", 5, "d"),
@@ -24,7 +25,6 @@ _COLUMNS = (
     ("test cost", 9, ".4f"),
     ("seconds", 7, ".2f"),
 )
-_RECORD_KEYS = ("epoch", "train_accuracy", "test_accuracy", "train_cost", "test_cost", "seconds")
 
 
 def epoch_header() -> str:
@@ -48,7 +48,7 @@ def shows_epoch(epoch: int, epochs: int, interval: int) -> bool:
 def epoch_row(record: Mapping[str, object]) -> str:
     """One line of the per-epoch table from a ``History.to_records()`` record ("-" for None)."""
     cells = []
-    for key, (_, width, spec) in zip(_RECORD_KEYS, _COLUMNS, strict=True):
+    for key, (_, width, spec) in zip(EPOCH_FIELDS, _COLUMNS, strict=True):
         value = record[key]
         cells.append(f"{'-':>{width}}" if value is None else f"{value:>{width}{spec}}")
     return "  ".join(cells)

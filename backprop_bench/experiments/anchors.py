@@ -123,6 +123,16 @@ def load_anchors(path: Path = ANCHORS_FILE) -> list[Anchor]:
     return anchors
 
 
+def reported_by(article: str = "article-000") -> dict[tuple[str, str], float]:
+    """The figures ``article`` reported, by (dataset, model): its anchors' (ids ``article-...``),
+    quoted beside a comparison as context, never as its results."""
+    return {
+        (anchor.dataset, anchor.run.model): anchor.accuracy
+        for anchor in load_anchors()
+        if anchor.id.startswith(f"{article}-") and anchor.run is not None
+    }
+
+
 def run_anchors(
     anchors: Sequence[Anchor], options: RunOptions = DEFAULT_OPTIONS
 ) -> tuple[list[Anchor], Comparison | None]:

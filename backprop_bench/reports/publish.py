@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, TypedDict
 
 import numpy as np
@@ -36,16 +37,21 @@ ENVIRONMENT = "environment.json"
 TEST_LABELS = "test_labels.txt"  # the true class of every test image, one character each
 MAIN_PLOT = "learning_curves.png"
 
-# Figures article 000 reports (docs/sources.md): not results of this suite, context for them.
-REPORTED = {("mnist", "mnist-000"): 0.9451, ("mnist", "svc-000"): 0.9446}
+Reported = Mapping[tuple[str, str], float]
+"""Figures a source article reported, by (dataset, model): context for a comparison, never its
+results (the command line reads them from the anchors, ``experiments.anchors.reported_by``)."""
 
 
 def write_results(
-    out_dir: Path, comparison: Comparison, pairs: Sequence[tuple[str, str]] = ()
+    out_dir: Path,
+    comparison: Comparison,
+    pairs: Sequence[tuple[str, str]] = (),
+    reported: Reported | None = None,
 ) -> list[Path]:
     """Write a comparison's records and environment into ``out_dir``, then render its tables
-    and plots; ``pairs`` of model names get verdicts beside the network's."""
-    return write_records(out_dir, comparison, pairs) + render(out_dir)
+    and plots; ``pairs`` of model names get verdicts beside the network's, and ``reported``
+    figures are quoted beside a comparison on the full training set."""
+    return write_records(out_dir, comparison, pairs) + render(out_dir, reported)
 
 
 def write_records(
@@ -165,8 +171,9 @@ def write_environment(
     return atomic_write_text(out_dir / ENVIRONMENT, to_json(document))
 
 
-def render(out_dir: Path) -> list[Path]:
-    """Build every table and plot of ``out_dir`` from its ``runs.jsonl`` and environment."""
+def render(out_dir: Path, reported: Reported | None = None) -> list[Path]:
+    """Build every table and plot of ``out_dir`` from its ``runs.jsonl`` and environment
+    (``reported``: see ``write_results``)."""
     records, sessions = read_results(out_dir)
     dataset = records[0].dataset
     table = tables.comparison(records)
@@ -197,8 +204,13 @@ def render(out_dir: Path) -> list[Path]:
             write_csv(verdicts.verdicts_table(found), out_dir / "verdicts.csv"),
             atomic_write_text(out_dir / "verdicts.md", verdicts.verdicts_markdown(found)),
         ]
-    summary = summary_markdown(
-        records, sessions, image=MAIN_PLOT, table_path="comparison.md", found=found
+    summary = comparison_summary(
+        records,
+        sessions,
+        image=MAIN_PLOT,
+        table_path="comparison.md",
+        found=found,
+        reported=reported or {},
     )
     written.append(atomic_write_text(out_dir / "summary.md", summary))
     return written
@@ -250,15 +262,18 @@ def network_model(records: Sequence[FitRecord]) -> str | None:
     return next((r.model for r in records if r.kind == "network"), None)
 
 
-def summary_markdown(
+def comparison_summary(
     records: Sequence[FitRecord],
     sessions: Sequence[Mapping[str, Any]],
     *,
     image: str,
     table_path: str,
     found: Sequence[verdicts.PairVerdict] = (),
+    reported: Reported = MappingProxyType({}),
 ) -> str:
-    """The headline paragraph, table and main plot, for the README (paths relative to it)."""
+    """The headline paragraph, table and main plot (the README's block, links relative to the
+    results folder); ``reported`` figures are quoted beside a comparison on the full training
+    set."""
     table = tables.comparison(records)
     done = table[table["status"] == "ok"]
     dataset = records[0].dataset
@@ -288,7 +303,7 @@ def summary_markdown(
         )
     reported = [
         f"`{model}` {figure}"
-        for (name, model), figure in REPORTED.items()
+        for (name, model), figure in reported.items()
         if name == dataset and model in set(done["model"])
     ]
     if reported and records[0].n_train == 60000:

@@ -335,13 +335,13 @@ def render_sweep(out_dir: Path) -> list[Path]:
     for name in ("exponents", "crossings"):
         if found[name] is not None:
             written.append(publish.write_csv(found[name], out_dir / f"{name}.csv"))
-    written.append(atomic_write_text(out_dir / "summary.md", summary_markdown(found)))
+    written.append(atomic_write_text(out_dir / "summary.md", sweep_summary(found)))
     return written
 
 
-def summary_markdown(found: Mapping[str, Any], prefix: str = "") -> str:
-    """What the sweep measured, how long it took on which machine, and what it found;
-    ``prefix`` goes before the names of its files in links."""
+def sweep_summary(found: Mapping[str, Any]) -> str:
+    """What the sweep measured, how long it took on which machine, and what it found (links
+    relative to its folder)."""
     frame, description, sessions = found["frame"], found["description"], found["sessions"]
     axes, found_exponents, found_crossings = found["axes"], found["exponents"], found["crossings"]
     done = frame[frame["status"] == "ok"]
@@ -354,8 +354,8 @@ def summary_markdown(found: Mapping[str, Any], prefix: str = "") -> str:
         "",
     ]
     for axis in axes:
-        lines.append(f"![test accuracy against {axis}]({prefix}accuracy_vs_{axis}.png)")
-        lines.append(f"![fit and predict time against {axis}]({prefix}time_vs_{axis}.png)")
+        lines.append(f"![test accuracy against {axis}](accuracy_vs_{axis}.png)")
+        lines.append(f"![fit and predict time against {axis}](time_vs_{axis}.png)")
         lines.append("")
     if found_exponents is not None and len(found_exponents):
         parts = [
@@ -395,5 +395,5 @@ def summary_markdown(found: Mapping[str, Any], prefix: str = "") -> str:
                 f"{row['mean']:.3g} ({row['min']:.3g}-{row['max']:.3g}) |"
             )
         lines.append("")
-    lines.append(f"Every fit: [{prefix}sweep.csv]({prefix}sweep.csv).")
+    lines.append("Every fit: [sweep.csv](sweep.csv).")
     return "\n".join(lines) + "\n"

@@ -19,6 +19,7 @@ import pandas as pd
 from backprop_bench.experiments.environment import blas_line
 from backprop_bench.experiments.records import FitRecord
 from backprop_bench.reports.verdicts import t_interval, wilson_interval
+from nets.training import EPOCH_FIELDS
 
 COMPARISON_COLUMNS = [
     "model",
@@ -39,16 +40,7 @@ COMPARISON_COLUMNS = [
     "dtype",
     "note",
 ]
-CURVE_COLUMNS = [
-    "model",
-    "seed",
-    "epoch",
-    "train_accuracy",
-    "test_accuracy",
-    "train_cost",
-    "test_cost",
-    "seconds",
-]
+CURVE_COLUMNS = ["model", "seed", *EPOCH_FIELDS]
 RUN_COLUMNS = [
     "model",
     "engine",

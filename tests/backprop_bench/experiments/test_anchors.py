@@ -24,6 +24,12 @@ from backprop_bench.reports.anchors import (
 )
 
 
+def test_article_000s_figures_are_read_from_its_anchors():
+    """The README quotes them beside the MNIST comparison; anchors.json is their one home."""
+    assert anchors.reported_by() == {("mnist", "mnist-000"): 0.9451, ("mnist", "svc-000"): 0.9446}
+    assert anchors.reported_by("no-such-article") == {}
+
+
 def test_the_published_figures_load_and_every_runnable_one_plans():
     found = anchors.load_anchors()
     ids = [anchor.id for anchor in found]
