@@ -3,24 +3,58 @@
 ``torch-mlp`` (PyTorch) and ``jax-mlp`` (JAX) train the very network of a preset: the same
 layers, activations, cost, initialiser, batch size, epochs, summed (or mean) gradient and plain
 SGD step. ``PeerNetworkClassifier`` holds what they have in common: their parameters (those of
-a ``Mirror``), their validation, the per-epoch record (the fields of ``nets``' History) and
-prediction. Each subclass says how it trains (``fit``), predicts (``predict_proba``) and counts
-its parameters, in its own library.
+a ``Mirror``), validated by the rules the network's own are (``NETWORK_PARAMETERS``), the
+per-epoch record (``nets``' ``EpochRecord``) and prediction. Each subclass says how it trains
+(``fit``), predicts (``predict_proba``) and counts its parameters, in its own library.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from numbers import Integral, Real
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 
 from baselines.mirror import Mirror
-from nets.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
+from nets.activations import HIDDEN_ACTIVATIONS
 from nets.costs import COSTS
 from nets.errors import DivergenceError
 from nets.initialisers import INITIALISERS
-from nets.training import EpochRecord
+from nets.network import DTYPES
+from nets.training import REDUCTIONS, EpochRecord
+
+OUTPUT_ACTIVATIONS = ("sigmoid", "softmax")
+
+NETWORK_PARAMETERS: dict[str, list[Any]] = {
+    "hidden_layer_sizes": ["array-like"],  # and check_hidden_layer_sizes
+    "hidden_activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
+    "output_activation": [StrOptions(set(OUTPUT_ACTIVATIONS))],
+    "cost": [StrOptions(set(COSTS))],
+    "initialiser": [StrOptions(set(INITIALISERS))],
+    "epochs": [Interval(Integral, 1, None, closed="left")],
+    "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"full"})],
+    "learning_rate": [Interval(Real, 0, None, closed="neither")],
+    "reduction": [StrOptions(set(REDUCTIONS))],
+    "dtype": [StrOptions(set(DTYPES))],
+    "random_state": ["random_state"],
+}
+"""The parameters the network (``NetworkClassifier``) and its peers share, declared once as
+scikit-learn's parameter validation (``_validate_params``) takes them."""
+
+
+def check_hidden_layer_sizes(estimator: BaseEstimator) -> tuple[int, ...]:
+    """``estimator.hidden_layer_sizes`` as a tuple of ints >= 1 (``()``: no hidden layer); else
+    scikit-learn's ``InvalidParameterError`` naming the estimator."""
+    sizes = np.atleast_1d(np.asarray(estimator.hidden_layer_sizes, dtype=object)).tolist()
+    if any(isinstance(size, bool) or not isinstance(size, Integral) or size < 1 for size in sizes):
+        raise InvalidParameterError(
+            f"The 'hidden_layer_sizes' parameter of {type(estimator).__name__} must be a "
+            "sequence of integers >= 1 (or () for no hidden layer). Got "
+            f"{estimator.hidden_layer_sizes!r}."
+        )
+    return tuple(int(size) for size in sizes)
 
 
 class PeerNetworkClassifier(ClassifierMixin, BaseEstimator):
@@ -73,25 +107,16 @@ class PeerNetworkClassifier(ClassifierMixin, BaseEstimator):
             random_state=seed,
         )
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **NETWORK_PARAMETERS,
+        "batch_size": [Interval(Integral, 1, None, closed="left")],  # no "full" batch here
+    }
+
     def _check_params(self) -> None:
-        """``ValueError`` naming the first parameter that is not allowed, before any work."""
-        Mirror(  # validates layers, batch, epochs, step, reduction and dtype
-            tuple(self.hidden_layer_sizes),
-            self.batch_size,
-            self.epochs,
-            self.learning_rate,
-            self.reduction,
-            self.dtype,
-        )
-        choices: tuple[tuple[str, Iterable[str]], ...] = (
-            ("hidden_activation", HIDDEN_ACTIVATIONS),
-            ("output_activation", ACTIVATIONS),
-            ("cost", COSTS),
-            ("initialiser", INITIALISERS),
-        )
-        for name, allowed in choices:
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name}={getattr(self, name)!r}: choose one of {list(allowed)}")
+        """``ValueError`` naming the first parameter that is not allowed, before any work: the
+        network's own rules (``NETWORK_PARAMETERS``), and a cost its output activation suits."""
+        self._validate_params()
+        check_hidden_layer_sizes(self)
         if self.output_activation not in COSTS[self.cost].outputs:
             raise ValueError(
                 f"cost={self.cost!r} needs output_activation in {COSTS[self.cost].outputs}"

@@ -18,7 +18,7 @@ from backprop_bench.experiments.models import mirror_of
 from baselines import make_baseline
 from nets.presets import PRESETS
 
-from .common import BASELINE_SUBSET, PRESET, Benchmark, experiment, limit_blas
+from .common import BASELINE_SUBSET, PRESET, Benchmark, limit_blas, prepared
 
 MODELS = ("svc-000", "svc", "mlp")
 
@@ -46,7 +46,7 @@ class Baselines(Benchmark):
 
     def setup_cache(self):
         limit_blas()
-        data = experiment(*BASELINE_SUBSET)
+        data = prepared(*BASELINE_SUBSET)
         return data, {model: _fit(_new(model), data) for model in MODELS}
 
     def setup(self, cache, model):

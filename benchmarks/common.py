@@ -39,7 +39,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from backprop_bench.data.datasets import load
-from backprop_bench.data.preprocessing import Experiment, prepare
+from backprop_bench.data.preprocessing import PreparedData, prepare
 from backprop_bench.experiments import environment
 from backprop_bench.experiments.environment import usable_cores
 from nets.network import Network
@@ -139,7 +139,7 @@ class Benchmark:
 
 
 @functools.cache
-def experiment(n_train: int, n_test: int, dtype: str = "float64") -> Experiment:
+def prepared(n_train: int, n_test: int, dtype: str = "float64") -> PreparedData:
     """The preset's dataset (MNIST), a fixed stratified subset, the shared preprocessing."""
     dataset = load(PRESETS[PRESET].dataset)
     return prepare(dataset, n_train=n_train, n_test=n_test, subset_seed=SUBSET_SEED, dtype=dtype)

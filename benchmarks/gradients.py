@@ -28,10 +28,10 @@ from .common import (
     PRESET,
     WIDTHS,
     Benchmark,
-    experiment,
     limit_blas,
     one_hot,
     over_budget,
+    prepared,
     preset_network,
 )
 
@@ -89,7 +89,7 @@ class GradientRoutines(Benchmark):
 
     def setup_cache(self):
         limit_blas()
-        return experiment(max(BATCH_SIZES), 100)
+        return prepared(max(BATCH_SIZES), 100)
 
     @skip_for_params(OVER_BUDGET)
     def time_gradient(self, data, routine, batch_size, width):
@@ -103,7 +103,7 @@ class VectorisedMemory(Benchmark):
 
     def setup_cache(self):
         limit_blas()
-        return experiment(max(BATCH_SIZES), 100)
+        return prepared(max(BATCH_SIZES), 100)
 
     def setup(self, data):
         limit_blas()
@@ -228,7 +228,7 @@ class Agreement(Benchmark):
 
     def setup_cache(self):
         limit_blas()
-        return experiment(max(BATCH_SIZES), 100)
+        return prepared(max(BATCH_SIZES), 100)
 
     def setup(self, data, against):
         limit_blas()

@@ -37,8 +37,8 @@ from .common import (
     SMALL,
     TRAINING_SUBSET,
     Benchmark,
-    experiment,
     limit_blas,
+    prepared,
     preset_network,
 )
 
@@ -53,7 +53,7 @@ class Peers(Benchmark):
 
     def setup_cache(self):
         limit_blas()
-        return experiment(*TRAINING_SUBSET)
+        return prepared(*TRAINING_SUBSET)
 
     def setup(self, data, peer):
         if not BASELINES[peer].available():

@@ -42,9 +42,9 @@ from .common import (
     PRESET,
     SMALL,
     Benchmark,
-    experiment,
     limit_blas,
     one_hot,
+    prepared,
     preset_network,
 )
 
@@ -129,7 +129,7 @@ class _Step(Benchmark):
 
     def setup_cache(self):
         limit_blas()
-        return {dtype: experiment(BATCH, 100, dtype) for dtype in DTYPES}
+        return {dtype: prepared(BATCH, 100, dtype) for dtype in DTYPES}
 
     def setup(self, data, dtype, threads):
         limit_blas(threads)

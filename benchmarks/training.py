@@ -18,8 +18,8 @@ from .common import (
     SMALL,
     TRAINING_SUBSET,
     Benchmark,
-    experiment,
     limit_blas,
+    prepared,
     preset_network,
 )
 
@@ -32,7 +32,7 @@ class Training(Benchmark):
 
     def setup_cache(self):
         limit_blas()
-        return experiment(*TRAINING_SUBSET)
+        return prepared(*TRAINING_SUBSET)
 
     def setup(self, data):
         limit_blas()

@@ -1,7 +1,8 @@
-"""Cost functions, each beside its gradient with respect to the output activation.
+"""Cost functions, each beside its derivative with respect to the output activation.
 
 ``value(a, y)`` is the cost SUMMED over the samples of the batch (not the mean: the gradient
-routines and training decide any averaging). ``gradient(a, y)`` is dC/da, same shape as ``a``.
+routines and training decide any averaging). ``derivative(a, y)`` is dC/da (the ∇_a C of
+the first backpropagation equation), same shape as ``a``.
 Shapes: ``a`` and ``y`` are (n_outputs, n_samples) -- samples are columns -- or (n_outputs,)
 for one sample.
 
@@ -33,7 +34,7 @@ def quadratic(a: Array, y: Array) -> float:
     return 0.5 * float(np.sum((a - y) ** 2))
 
 
-def quadratic_gradient(a: Array, y: Array) -> Array:
+def quadratic_derivative(a: Array, y: Array) -> Array:
     """dC/da = a − y."""
     return a - y
 
@@ -44,7 +45,7 @@ def binary_cross_entropy(a: Array, y: Array) -> float:
     return -float(np.sum(y * np.log(a) + (1.0 - y) * np.log1p(-a)))
 
 
-def binary_cross_entropy_gradient(a: Array, y: Array) -> Array:
+def binary_cross_entropy_derivative(a: Array, y: Array) -> Array:
     """dC/da = (a − y) / (a (1 − a))."""
     a = _clip(a)
     return (a - y) / (a * (1.0 - a))
@@ -55,18 +56,18 @@ def cross_entropy(a: Array, y: Array) -> float:
     return -float(np.sum(y * np.log(_clip(a))))
 
 
-def cross_entropy_gradient(a: Array, y: Array) -> Array:
+def cross_entropy_derivative(a: Array, y: Array) -> Array:
     """dC/da = −y / a."""
     return -y / _clip(a)
 
 
 @dataclass(frozen=True)
 class Cost:
-    """A cost: its summed value, its gradient dC/da, and the output activations it suits."""
+    """A cost: its summed value, its derivative dC/da, and the output activations it suits."""
 
     name: str
     value: Callable[[Array, Array], float]
-    gradient: Callable[[Array, Array], Array]
+    derivative: Callable[[Array, Array], Array]
     outputs: tuple[str, ...]
 
     def __call__(self, a: Array, y: Array) -> float:
@@ -77,13 +78,13 @@ COSTS: dict[str, Cost] = {
     "quadratic": Cost(
         "quadratic",
         quadratic,
-        quadratic_gradient,
+        quadratic_derivative,
         ("sigmoid", "tanh", "relu", "identity", "softmax"),
     ),
     "binary_cross_entropy": Cost(
-        "binary_cross_entropy", binary_cross_entropy, binary_cross_entropy_gradient, ("sigmoid",)
+        "binary_cross_entropy", binary_cross_entropy, binary_cross_entropy_derivative, ("sigmoid",)
     ),
-    "cross_entropy": Cost("cross_entropy", cross_entropy, cross_entropy_gradient, ("softmax",)),
+    "cross_entropy": Cost("cross_entropy", cross_entropy, cross_entropy_derivative, ("softmax",)),
 }
 
 

@@ -234,14 +234,14 @@ class Network:
             activations.append(activation(z))
         return zs, activations
 
-    def forward(self, X: Array) -> tuple[list[Array], list[Array]]:
+    def feedforward_rows(self, X: Array) -> tuple[list[Array], list[Array]]:
         """``feedforward`` of the rows of X (n, sizes[0]), checked: its zs and activations are
         columns, (units, n)."""
         return self.feedforward(self.check_inputs(X).T)
 
     def predict_proba(self, X: Array) -> Array:
         """Output activations as rows, (n, sizes[-1]) (class scores for softmax/sigmoid)."""
-        return self.forward(X)[1][-1].T
+        return self.feedforward_rows(X)[1][-1].T
 
     def predict(self, X: Array) -> Array:
         """(n,) int labels: argmax of the outputs, or output > 0.5 for a single output unit."""

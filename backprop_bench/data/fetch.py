@@ -19,7 +19,7 @@ from pathlib import Path
 
 from backprop_bench.errors import DatasetError
 
-TIMEOUT = 10.0  # seconds without an answer before a mirror counts as unreachable
+TIMEOUT = 10.0  # seconds without an answer before a download site counts as unreachable
 SUBPROCESS_TIMEOUT = 600.0  # pip and apt-get: a whole download, generous but finite
 CHUNK = 1 << 16
 

@@ -5,9 +5,9 @@ dtype the caller names, scale pixels to [0, 1] (divide by the dataset's pixel ma
 MNIST, 16 for scikit-learn's digits), and optionally standardise with a mean and scale fitted on
 the training split only.
 
-``prepare`` turns a ``Dataset`` into an ``Experiment``: a deterministic stratified subset, the
+``prepare`` turns a ``Dataset`` into a ``PreparedData``: a deterministic stratified subset, the
 preprocessor fitted on that training subset, and the prepared arrays, read-only. Models receive
-an ``Experiment``, never raw images, so two models in one comparison cannot be fed differently
+a ``PreparedData``, never raw images, so two models in one comparison cannot be fed differently
 prepared data by accident: the arrays, and the description of how they were made, travel together.
 """
 
@@ -150,7 +150,7 @@ def _read_only(array: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Experiment:
+class PreparedData:
     """Prepared data that every model in one comparison shares.
 
     ``X_train`` (n_train, n_features) and ``X_test`` (n_test, n_features) are float arrays of
@@ -206,10 +206,10 @@ def prepare(
     dtype: str = "float64",
     standardise: bool = False,
     train_subset: str = STRATIFIED,
-) -> Experiment:
+) -> PreparedData:
     """Subset ``dataset`` (deterministic: stratified, or the first ``n_train`` training
     samples when ``train_subset`` is ``"first"``), fit the preprocessor on the training
-    subset only, and return the prepared, read-only arrays as an ``Experiment``.
+    subset only, and return the prepared, read-only arrays as a ``PreparedData``.
 
     Sizes larger than the data are an error before any work.
     """
@@ -227,7 +227,7 @@ def prepare(
     preprocessor = Preprocessor(dtype=dtype, pixel_max=dataset.pixel_max, standardise=standardise)
     X_train = preprocessor.fit_transform(dataset.x_train[train_index])
     X_test = preprocessor.transform(dataset.x_test[test_index])
-    return Experiment(
+    return PreparedData(
         dataset=dataset.name,
         dataset_fingerprint=dataset.fingerprint,
         n_train=len(train_index),

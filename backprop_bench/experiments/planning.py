@@ -73,7 +73,7 @@ class DataRequest:
         )
 
     def prepare(self):
-        """Load the dataset (from its verified cache) and prepare it: an ``Experiment``."""
+        """Load the dataset (from its verified cache) and prepare it: a ``PreparedData``."""
         data = datasets.load(self.dataset, data_dir=self.data_dir, cache_dir=self.data_cache_dir)
         if data.fingerprint != self.fingerprint:
             raise BenchError(f"dataset {self.dataset!r} changed since the run was planned")

@@ -45,7 +45,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
-from backprop_bench.data.preprocessing import Experiment
+from backprop_bench.data.preprocessing import PreparedData
 from backprop_bench.errors import BenchError
 from backprop_bench.experiments import environment
 from backprop_bench.experiments.estimator import NetworkClassifier
@@ -85,23 +85,23 @@ def _mirror(preset: str, epochs: int | None):
     return mirror if epochs is None else dataclasses.replace(mirror, epochs=epochs)
 
 
-def _fit_network(network: NetworkClassifier, experiment: Experiment) -> tuple[float, float]:
+def _fit_network(network: NetworkClassifier, prepared: PreparedData) -> tuple[float, float]:
     """(wall seconds of fit with per-epoch evaluation, sum of the epochs' training seconds)."""
     start = time.perf_counter()
     network.fit(
-        experiment.X_train,
-        experiment.y_train,
-        validation_data=(experiment.X_test, experiment.y_test),
+        prepared.X_train,
+        prepared.y_train,
+        validation_data=(prepared.X_test, prepared.y_test),
     )
     wall = time.perf_counter() - start
     return wall, sum(record["seconds"] for record in network.history_)
 
 
-def _fit_mlp(mlp: MLPClassifier, experiment: Experiment) -> float:
+def _fit_mlp(mlp: MLPClassifier, prepared: PreparedData) -> float:
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter is reached on purpose
-        mlp.fit(experiment.X_train, experiment.y_train)
+        mlp.fit(prepared.X_train, prepared.y_train)
     seconds = time.perf_counter() - start
     if mlp.n_iter_ != mlp.max_iter:
         raise BenchError(f"MLPClassifier ran {mlp.n_iter_} epochs, not {mlp.max_iter}")
@@ -116,13 +116,13 @@ def peer_model(name: str, preset: str, *, epochs: int | None, seed: int | None) 
     return make_baseline(name, _mirror(preset, epochs), seed)
 
 
-def peer_seconds(name: str, model: Any, experiment: Experiment) -> float:
-    """Training seconds of peer ``name`` fitted on ``experiment``: MLPClassifier's whole fit
+def peer_seconds(name: str, model: Any, prepared: PreparedData) -> float:
+    """Training seconds of peer ``name`` fitted on ``prepared``: MLPClassifier's whole fit
     (it evaluates nothing between epochs), a peer network's (torch-mlp, jax-mlp) sum of its
     epochs' own seconds, as for the network."""
     if name == "mlp":
-        return _fit_mlp(model, experiment)
-    model.fit(experiment.X_train, experiment.y_train)
+        return _fit_mlp(model, prepared)
+    model.fit(prepared.X_train, prepared.y_train)
     return sum(record["seconds"] for record in model.history_)
 
 
@@ -142,7 +142,7 @@ def available_peers(peers: Iterable[str] = PEERS) -> tuple[list[str], list[str]]
 
 
 def time_training(
-    experiments: Mapping[str, Experiment],
+    prepared: Mapping[str, PreparedData],
     preset: str = PRESET,
     *,
     epochs: int | None = None,
@@ -151,13 +151,13 @@ def time_training(
     peers: Iterable[str] = ("mlp",),
     progress: Progress | None = None,
 ) -> list[SideBySide]:
-    """Time the preset's network against each of ``peers`` on ``experiments["float64"]``, and
-    against itself in float32 on ``experiments["float32"]`` when that is given.
+    """Time the preset's network against each of ``peers`` on ``prepared["float64"]``, and
+    against itself in float32 on ``prepared["float32"]`` when that is given.
 
     Within every repeat each contestant trains once, in turn, on the same data: the network
     (float64), each peer, then the network in float32.
     """
-    data = experiments["float64"]
+    data = prepared["float64"]
     network = NetworkClassifier.from_preset(preset, random_state=seed)
     if epochs is not None:
         network.set_params(epochs=epochs)
@@ -177,9 +177,9 @@ def time_training(
         times["network"].append(train)
         for name, model in peer_models.items():
             times[name].append(peer_seconds(name, model, data))
-        if FLOAT32 in experiments:
+        if FLOAT32 in prepared:
             float32 = clone(network).set_params(dtype=FLOAT32)
-            times[FLOAT32].append(_fit_network(float32, experiments[FLOAT32])[1])
+            times[FLOAT32].append(_fit_network(float32, prepared[FLOAT32])[1])
         if progress:
             done = ", ".join(
                 f"{name} {values[-1]:.2f} s" for name, values in times.items() if values
@@ -277,15 +277,15 @@ def time_rungs(
     ]
 
 
-def header(experiment: Experiment, *, repeats: int, notes: Iterable[str] = ()) -> Header:
-    """The header of a speed run on ``experiment``, taken now; ``notes`` say what was not
+def header(prepared: PreparedData, *, repeats: int, notes: Iterable[str] = ()) -> Header:
+    """The header of a speed run on ``prepared``, taken now; ``notes`` say what was not
     measured."""
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     return Header(
         when=time.strftime("%Y-%m-%d %H:%M"),
         repeats=repeats,
-        data=f"{experiment.dataset}, {experiment.n_train:,} train / {experiment.n_test:,} test, "
-        f"{experiment.preprocessing}",
+        data=f"{prepared.dataset}, {prepared.n_train:,} train / {prepared.n_test:,} test, "
+        f"{prepared.preprocessing}",
         machine=f"{machine_line()}; load average {load} (1, 5, 15 min) at the start",
         notes=tuple(notes),
     )

@@ -120,7 +120,7 @@ def _list(
     return value
 
 
-def load(path: str | Path, allow_large: bool = False) -> Sweep:
+def read_sweep(path: str | Path, allow_large: bool = False) -> Sweep:
     """Read and check sweep file ``path``; ``BenchError`` naming the entry at fault. A sweep
     of more than ``planning.LARGE_FITS`` fits needs ``allow_large``."""
     path = str(path)

@@ -147,7 +147,7 @@ def params_text(params: dict) -> str:
 
 
 def read_result_file(path: str | os.PathLike, benchmarks: dict | None = None) -> pd.DataFrame:
-    """One asv result file as ``read_results`` reads a folder; ``benchmarks`` is the content
+    """One asv result file as ``read_asv_results`` reads a folder; ``benchmarks`` is the content
     of asv's benchmarks.json (parameter names, units), by default the one two folders up."""
     path = pathlib.Path(path)
     if benchmarks is None:

@@ -36,4 +36,4 @@ def output_delta(network: Network, a: Array, y: Array) -> Array:
     """
     if network.output_loss is not None:
         return network.output_loss.delta(a, y)
-    return network.layer_activations[-1].backward(a, network.cost_function.gradient(a, y))
+    return network.layer_activations[-1].backward(a, network.cost_function.derivative(a, y))

@@ -54,7 +54,7 @@ def problem(
 
 def min_abs_z_at_relu(network: Network, X: np.ndarray) -> float:
     """Smallest |z| over the relu layers (inf if none): finite differences need z off the kink."""
-    zs, _ = network.forward(X)
+    zs, _ = network.feedforward_rows(X)
     values = [
         float(np.abs(z).min())
         for z, activation in zip(zs, network.layer_activations, strict=True)

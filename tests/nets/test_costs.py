@@ -43,7 +43,7 @@ def test_gradient_matches_finite_differences(name):
         step = np.zeros_like(a)
         step[index] = h
         expected[index] = (cost.value(a + step, y) - cost.value(a - step, y)) / (2 * h)
-    np.testing.assert_allclose(cost.gradient(a, y), expected, rtol=1e-6)
+    np.testing.assert_allclose(cost.derivative(a, y), expected, rtol=1e-6)
 
 
 @pytest.mark.parametrize(("output", "cost"), sorted(OUTPUT_LOSSES))
@@ -56,7 +56,7 @@ def test_output_loss_is_the_cost_of_the_activation(output, cost):
     y = np.eye(3)[rng.integers(0, 3, 5)].T
     loss = OUTPUT_LOSSES[(output, cost)]
     assert loss.value(z, y) == pytest.approx(COSTS[cost].value(a, y), rel=1e-12)
-    chain = ACTIVATIONS[output].backward(a, COSTS[cost].gradient(a, y))
+    chain = ACTIVATIONS[output].backward(a, COSTS[cost].derivative(a, y))
     np.testing.assert_allclose(loss.delta(a, y), chain, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(loss.delta(a, y), a - y, rtol=1e-10, atol=1e-12)
 
@@ -79,7 +79,7 @@ def test_output_loss_delta_is_the_derivative_of_its_value_at_any_z(output, cost)
 def test_softmax_delta_is_not_a_minus_y_for_targets_that_do_not_sum_to_one():
     a = ACTIVATIONS["softmax"](np.array([[0.3], [-0.2], [1.0]]))
     y = np.array([[1.0], [1.0], [0.0]])  # sums to 2: a − y is not the gradient any more
-    chain = ACTIVATIONS["softmax"].backward(a, COSTS["cross_entropy"].gradient(a, y))
+    chain = ACTIVATIONS["softmax"].backward(a, COSTS["cross_entropy"].derivative(a, y))
     assert not np.allclose(chain, a - y)
     delta = OUTPUT_LOSSES[("softmax", "cross_entropy")].delta(a, y)
     np.testing.assert_allclose(delta, chain, rtol=1e-12)
@@ -93,7 +93,7 @@ def test_cross_entropies_stay_finite_for_saturated_outputs(name, dtype):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         value = COSTS[name].value(a, y)
-        gradient = COSTS[name].gradient(a, y)
+        gradient = COSTS[name].derivative(a, y)
     assert np.isfinite(value) and value > 10
     assert np.isfinite(gradient).all()
 

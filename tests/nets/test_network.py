@@ -52,7 +52,7 @@ def test_invalid_settings_name_the_setting(kwargs, message):
 def test_forward_keeps_zs_and_activations():
     network = Network([3, 4, 2], hidden_activation="tanh", output_activation="softmax", seed=1)
     X = np.random.default_rng(0).standard_normal((5, 3))
-    zs, activations = network.forward(X)  # rows in, columns inside
+    zs, activations = network.feedforward_rows(X)  # rows in, columns inside
     np.testing.assert_array_equal(activations[0], X.T)
     assert [z.shape for z in zs] == [(4, 5), (2, 5)]
     np.testing.assert_allclose(zs[0], network.weights[0] @ X.T + network.biases[0])

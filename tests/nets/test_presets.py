@@ -1,4 +1,4 @@
-"""Presets: the seed experiments' settings, and xor/blobs meeting their figures."""
+"""Presets: the source articles' settings, and xor/blobs meeting their figures."""
 
 from __future__ import annotations
 

@@ -186,10 +186,10 @@ def test_a_run_in_which_a_fit_crashed_writes_what_it_has_and_exits_1(workdir, ca
 
     real_fit_one = fitting.fit_one
 
-    def fit_one(spec, experiment, seed, **kwargs):
+    def fit_one(spec, prepared, seed, **kwargs):
         if spec.name == "linear":
             raise RuntimeError("a bug in the fitting code")
-        return real_fit_one(spec, experiment, seed, **kwargs)
+        return real_fit_one(spec, prepared, seed, **kwargs)
 
     # fits in this process, so that the broken fit_one is the one that runs
     monkeypatch.setattr(LocalPool, "run", lambda self, todo, emit: Inline().run(todo, emit))

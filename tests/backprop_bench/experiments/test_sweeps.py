@@ -32,7 +32,7 @@ def write(tmp_path, text: str):
 
 
 def test_a_good_file_expands_into_points_and_plans(tmp_path):
-    sweep = sweeps.load(write(tmp_path, GOOD))
+    sweep = sweeps.read_sweep(write(tmp_path, GOOD))
     assert [point.label for point in sweep.points] == [
         "mnist-000", "linear", "svc C=1.0", "svc C=10.0",
     ]  # fmt: skip
@@ -87,16 +87,16 @@ def test_a_good_file_expands_into_points_and_plans(tmp_path):
 )  # fmt: skip
 def test_an_invalid_file_is_refused_naming_the_entry(tmp_path, text, message):
     with pytest.raises(BenchError, match=message):
-        sweeps.load(write(tmp_path, text))
+        sweeps.read_sweep(write(tmp_path, text))
 
 
 def test_a_missing_file_is_one_line(tmp_path):
     with pytest.raises(BenchError, match=r"nothing.toml: cannot read it"):
-        sweeps.load(tmp_path / "nothing.toml")
+        sweeps.read_sweep(tmp_path / "nothing.toml")
 
 
 def run_small(tmp_path, cache, **how):
-    sweep = sweeps.load(write(tmp_path, GOOD))
+    sweep = sweeps.read_sweep(write(tmp_path, GOOD))
     comparison = runner.run_plans(sweeps.plans(sweep), runner.RunOptions(cache=cache, **how))
     out = tmp_path / "out"
     sweep_report.write_sweep(out, sweep.describe(), comparison)

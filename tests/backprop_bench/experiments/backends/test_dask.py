@@ -28,7 +28,7 @@ models = ["mnist-000", "mlp", "linear", "svc"]
 def plans(tmp_path, text=SWEEP):
     path = tmp_path / "sweep.toml"
     path.write_text(text)
-    return sweeps.plans(sweeps.load(path))
+    return sweeps.plans(sweeps.read_sweep(path))
 
 
 def test_the_cluster_options_are_checked_before_any_work(monkeypatch):
