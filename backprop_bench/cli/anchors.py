@@ -56,6 +56,7 @@ def _publish(args: argparse.Namespace, folder, found) -> int:
     from backprop_bench.files import atomic_write_text, to_json, write_jsonl
     from backprop_bench.reports import anchors as report
     from backprop_bench.reports import blocks
+    from backprop_bench.reports.requirements import REQUIREMENTS, write_requirements
 
     out = folder.path
     results, comparison = found
@@ -75,8 +76,9 @@ def _publish(args: argparse.Namespace, folder, found) -> int:
         atomic_write_text(stage / "anchors.md", markdown)
         document = {"sessions": sessions}
         atomic_write_text(stage / "environment.json", to_json(document))
+        write_requirements(stage, sessions, {record.engine for record in records})
     print(markdown)
-    print(f"wrote {out}/anchors.md, anchors.csv, fits.jsonl and environment.json")
+    print(f"wrote {out}/anchors.md, anchors.csv, fits.jsonl, environment.json and {REQUIREMENTS}")
     if blocks.refresh(args.readme, out, "anchors"):
         print(f"updated the generated anchors block in {args.readme}")
     crashed = [r for r in records if r.status == "crashed"]

@@ -31,6 +31,7 @@ from backprop_bench.experiments.records import (
 )
 from backprop_bench.files import atomic_write_text, read_jsonl, to_json, write_jsonl
 from backprop_bench.reports import plots, tables, verdicts
+from backprop_bench.reports.requirements import write_requirements
 
 RUNS = "runs.jsonl"
 ENVIRONMENT = "environment.json"
@@ -194,6 +195,7 @@ def render(out_dir: Path, reported: Reported | None = None) -> list[Path]:
         title=f"{dataset} ({size}): accuracy and fit time",
     )
     written += [out_dir / MAIN_PLOT, out_dir / "accuracy_vs_fit_time.png"]
+    written += write_requirements(out_dir, sessions, {record.engine for record in records})
     if plots.confusion_matrices(
         records, network_model(records), out_dir / "confusion_matrices.png"
     ):

@@ -34,6 +34,7 @@ from backprop_bench.experiments.records import Comparison, FitRecord, check_mode
 from backprop_bench.files import atomic_write_text, child, to_json
 from backprop_bench.reports import publish, tables
 from backprop_bench.reports.plots import legend, plt, save_png
+from backprop_bench.reports.requirements import write_requirements
 
 SWEEP = "sweep.json"
 TIMES = {"fit_seconds": "fit", "predict_seconds": "predict"}
@@ -336,6 +337,8 @@ def render_sweep(out_dir: Path) -> list[Path]:
         if found[name] is not None:
             written.append(publish.write_csv(found[name], out_dir / f"{name}.csv"))
     written.append(atomic_write_text(out_dir / "summary.md", sweep_summary(found)))
+    engines = set(found["frame"]["engine"].dropna())
+    written += write_requirements(out_dir, found["sessions"], engines)
     return written
 
 

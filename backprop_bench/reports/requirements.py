@@ -1,0 +1,81 @@
+"""The exact environment of a result: a pip requirements file pinned to the versions that made
+a results folder, read from its environment record (``environment.json``).
+
+Every session (a run that fitted) records Python's version and the versions of the libraries
+that compute results (``environment.LIBRARIES``). The file pins each library at the version of
+the newest session that had it, says in a comment where the sessions disagree, and names the
+commit of the code and the Python version (pip cannot pin those): check out that commit, make a
+virtual environment with that Python, then ``pip install -e . -r requirements.txt``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from backprop_bench.errors import BenchError
+from backprop_bench.files import atomic_write_text
+
+REQUIREMENTS = "requirements.txt"
+
+OPTIONAL = {"torch": "PyTorch", "jax": "JAX", "jaxlib": "JAX", "scikit-learn-intelex": "oneDAL"}
+"""The optional libraries, each with the engine of the fits that need it: pinned only where
+the folder holds such a fit (an installed PyTorch did not make an SVC's results)."""
+
+
+def requirements(
+    sessions: Sequence[Mapping[str, Any]],
+    engines: Collection[str] | None = None,
+    folder: str = "this folder",
+) -> str:
+    """The pinned requirements of ``sessions`` (oldest first) for fits computed by ``engines``
+    (``None``: pin every library recorded), as a requirements file's text; a ``BenchError``
+    when there is no session to read them from."""
+    machines = [session["environment"] for session in sessions if session.get("environment")]
+    if not machines:
+        raise BenchError(f"{folder}: its environment record names no session: nothing to pin")
+    seen: dict[str, list[str]] = {}
+    for machine in machines:
+        for name, version in machine.get("versions", {}).items():
+            if version is not None and version not in seen.setdefault(name, []):
+                seen[name].append(version)
+    newest = machines[-1]
+    commits = sorted({m["git"]["commit"] for m in machines if m.get("git", {}).get("commit")})
+    dirty = any(m.get("git", {}).get("dirty") for m in machines)
+    lines = [
+        "# The versions that made the results in this folder, from its environment record",
+        f"# ({len(machines)} session(s), the newest {newest.get('date', '?')} on {newest['cpu']}).",
+        f"# Python {', '.join(seen.pop('python', ['unknown']))}; the code at commit(s) "
+        f"{', '.join(c[:10] for c in commits) or 'unknown'}"
+        + (" (some sessions with uncommitted changes to it)" if dirty else "")
+        + ":",
+        "#   git checkout COMMIT && python -m venv env && env/bin/pip install -e . -r "
+        f"{REQUIREMENTS}",
+    ]
+    for name, engine in OPTIONAL.items():
+        if engines is not None and engine not in engines:
+            seen.pop(name, None)
+        elif engines is not None and name not in seen and name != "jaxlib":
+            lines.append(f"# {name}: {engine} made some of these fits; its version is not recorded")
+    for name in sorted(seen):
+        versions = seen[name]
+        latest = next(
+            (m["versions"][name] for m in reversed(machines) if m["versions"].get(name)),
+            versions[-1],
+        )
+        if len(versions) > 1:
+            lines.append(f"# {name}: its sessions used {', '.join(versions)}; pinned to the newest")
+        lines.append(f"{name}=={latest}")
+    return "\n".join(lines) + "\n"
+
+
+def write_requirements(
+    out_dir: Path, sessions: Sequence[Mapping[str, Any]], engines: Collection[str]
+) -> list[Path]:
+    """``requirements.txt`` in ``out_dir`` for ``sessions`` and the fits' ``engines`` (see
+    ``requirements``); nothing where no session is recorded."""
+    if not any(session.get("environment") for session in sessions):
+        return []
+    text = requirements(sessions, engines, out_dir.name)
+    return [atomic_write_text(out_dir / REQUIREMENTS, text)]
