@@ -25,6 +25,7 @@ from nets.initialisers import INITIALISERS
 from nets.network import DTYPES
 from nets.training import REDUCTIONS, EpochRecord
 
+#: Output activations that give non-negative scores a probability can be made of.
 OUTPUT_ACTIVATIONS = ("sigmoid", "softmax")
 
 NETWORK_PARAMETERS: dict[str, list[Any]] = {

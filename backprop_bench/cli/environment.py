@@ -22,9 +22,7 @@ def run_environment(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from backprop_bench.errors import BenchError
-    from backprop_bench.experiments.records import FitRecord
-    from backprop_bench.files import read_jsonl
-    from backprop_bench.reports.publish import ENVIRONMENT, read_environment
+    from backprop_bench.reports.publish import ENVIRONMENT, read_environment, read_records
     from backprop_bench.reports.requirements import requirements
 
     folder = Path(args.folder)
@@ -34,8 +32,7 @@ def run_environment(args: argparse.Namespace) -> int:
     engines = None  # without records, every library recorded is pinned
     for name in ("runs.jsonl", "fits.jsonl"):  # a comparison's or sweep's, the anchors'
         if (folder / name).is_file():
-            records = [FitRecord.from_dict(row, where) for where, row in read_jsonl(folder / name)]
-            engines = {record.engine for record in records}
+            engines = {record.engine for record in read_records(folder / name)}
             break
     print(requirements(sessions, engines, folder.name), end="")
     return 0

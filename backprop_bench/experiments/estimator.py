@@ -39,8 +39,6 @@ from nets.network import Network
 from nets.presets import PRESETS
 from nets.training import TrainingConfig, train
 
-#: Output activations that give non-negative scores a probability can be made of.
-
 _TRAINING_PARAMS = (
     "epochs",
     "batch_size",

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -134,14 +134,18 @@ class RunSummary:
 
 
 def run(
-    plan: Plan, options: RunOptions = DEFAULT_OPTIONS, backend: Backend | None = None
+    plan: Plan,
+    options: RunOptions = DEFAULT_OPTIONS,
+    backend: Backend | None = None,
+    cached: Mapping[str, FitRecord | None] | None = None,
 ) -> RunSummary:
     """Run ``plan``'s fits that are not cached on ``backend`` (by default ``options``'s);
-    return every record in plan order."""
+    return every record in plan order. ``cached``: each task's cached record (``None``: not
+    cached), where the caller has read them already."""
     backend = backend or options.backend()
     cache = options.fit_cache()
     emit = options.on_event or (lambda event: None)
-    found = {task.key: cache.get(task.key) for task in plan.tasks}
+    found = dict(cached) if cached is not None else {t.key: cache.get(t.key) for t in plan.tasks}
     for task in plan.tasks:
         reason = task.spec.unavailable()
         if found[task.key] is None and reason is not None:
@@ -238,7 +242,8 @@ def run_plans(
     start = time.perf_counter() if start is None else start
     backend = options.backend()
     cache = options.fit_cache()
-    todo = [task for part in plans for task in part.tasks if cache.get(task.key) is None]
+    cached = {task.key: cache.get(task.key) for part in plans for task in part.tasks}
+    todo = [task for part in plans for task in part.tasks if cached[task.key] is None]
     check_scale(todo, max(1, backend.workers), options.allow_large)
     if todo:
         cache.check()  # a finished fit must have somewhere to go
@@ -257,7 +262,7 @@ def run_plans(
     if len(plans) > 1:
         specs = tuple(dict.fromkeys(spec for part in plans for spec in part.specs))
         whole = replace(whole, specs=specs, tasks=tuple(t for part in plans for t in part.tasks))
-    summary = run(whole, replace(options, cache=cache), backend)
+    summary = run(whole, replace(options, cache=cache), backend, cached)
     this_run = {
         "date": environment.now(),
         "command": options.command,

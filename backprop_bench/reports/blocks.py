@@ -8,7 +8,7 @@ relative to the README and puts the text between the block's markers (``readme.r
 |---|---|---|
 | ``comparison`` | the folder's name (``mnist``) | the folder's summary.md (``publish.render``) |
 | ``sweep`` | the folder's name (``scaling``) | the folder's summary.md (``sweeps.render_sweep``) |
-| ``speed`` | ``speed`` | summary.md and a link to speed.md |
+| ``speed`` | ``speed`` | summary.md and a link to speed.md (``speed_block``) |
 | ``anchors`` | ``anchors`` | the summary of anchors.csv |
 | ``benchmarks`` | ``benchmarks`` | the routine table and plot, the noise floor, links |
 """
@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from backprop_bench.reports import anchors, asv_report, speed
+from backprop_bench.reports import anchors, asv_report
 from backprop_bench.reports.readme import relative_link, replace_block
 
 SUMMARY = "summary.md"
@@ -32,11 +32,17 @@ def summary(folder: Path) -> str | None:
     return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
+def speed_block(folder: Path) -> str | None:
+    """The speed folder's summary.md and a link to its table, speed.md."""
+    text = summary(folder)
+    return None if text is None else f"{text}\nThe table, with every time: [speed.md](speed.md)."
+
+
 #: kind -> (the block's name, or None for the folder's own name; its text from the folder)
 BLOCKS: dict[str, tuple[str | None, Callable[[Path], str | None]]] = {
     "comparison": (None, summary),
     "sweep": (None, summary),
-    "speed": ("speed", speed.readme_block),
+    "speed": ("speed", speed_block),
     "anchors": ("anchors", anchors.readme_block),
     "benchmarks": ("benchmarks", asv_report.readme_block),
 }
@@ -64,7 +70,7 @@ def refresh(readme: str | os.PathLike, folder: str | os.PathLike, kind: str) -> 
     name, text_of = BLOCKS[kind]
     folder = Path(folder)
     text = text_of(folder)
-    if text is None or not Path(readme).is_file():
+    if text is None:
         return False
     prefix = relative_link(readme, folder) + "/"
     return replace_block(readme, name or folder.name, linked_from(text, prefix))

@@ -218,6 +218,12 @@ def render(out_dir: Path, reported: Reported | None = None) -> list[Path]:
     return written
 
 
+def read_records(path: Path) -> list[FitRecord]:
+    """The fit records of JSON Lines file ``path``, each checked (``FitRecord.from_dict``); a
+    ``BenchError`` names the line and the field at fault."""
+    return [FitRecord.from_dict(row, where) for where, row in read_jsonl(path)]
+
+
 def read_results(
     out_dir: Path, one_test_set: bool = True
 ) -> tuple[list[FitRecord], list[dict[str, Any]]]:
@@ -228,7 +234,7 @@ def read_results(
     path = out_dir / RUNS
     if not path.is_file():
         raise BenchError(f"{out_dir} holds no {RUNS}: run `backprop-bench compare` first")
-    records = [FitRecord.from_dict(row, where) for where, row in read_jsonl(path)]
+    records = read_records(path)
     if not records:
         raise BenchError(f"{path} holds no fit records")
     seen: dict[tuple, int] = {}

@@ -35,17 +35,20 @@ def requirements(
     machines = [session["environment"] for session in sessions if session.get("environment")]
     if not machines:
         raise BenchError(f"{folder}: its environment record names no session: nothing to pin")
-    seen: dict[str, list[str]] = {}
-    for machine in machines:
+    seen: dict[str, list[str]] = {}  # each library's versions, in the order first used
+    newest: dict[str, str] = {}  # the version of the newest session that had it
+    for machine in machines:  # oldest first
         for name, version in machine.get("versions", {}).items():
-            if version is not None and version not in seen.setdefault(name, []):
-                seen[name].append(version)
-    newest = machines[-1]
+            if version is not None:
+                newest[name] = version
+                if version not in seen.setdefault(name, []):
+                    seen[name].append(version)
+    last = machines[-1]
     commits = sorted({m["git"]["commit"] for m in machines if m.get("git", {}).get("commit")})
     dirty = any(m.get("git", {}).get("dirty") for m in machines)
     lines = [
         "# The versions that made the results in this folder, from its environment record",
-        f"# ({len(machines)} session(s), the newest {newest.get('date', '?')} on {newest['cpu']}).",
+        f"# ({len(machines)} session(s), the newest {last.get('date', '?')} on {last['cpu']}).",
         f"# Python {', '.join(seen.pop('python', ['unknown']))}; the code at commit(s) "
         f"{', '.join(c[:10] for c in commits) or 'unknown'}"
         + (" (some sessions with uncommitted changes to it)" if dirty else "")
@@ -59,14 +62,10 @@ def requirements(
         elif engines is not None and name not in seen and name != "jaxlib":
             lines.append(f"# {name}: {engine} made some of these fits; its version is not recorded")
     for name in sorted(seen):
-        versions = seen[name]
-        latest = next(
-            (m["versions"][name] for m in reversed(machines) if m["versions"].get(name)),
-            versions[-1],
-        )
-        if len(versions) > 1:
-            lines.append(f"# {name}: its sessions used {', '.join(versions)}; pinned to the newest")
-        lines.append(f"{name}=={latest}")
+        if len(seen[name]) > 1:
+            used = ", ".join(seen[name])
+            lines.append(f"# {name}: its sessions used {used}; pinned to the newest")
+        lines.append(f"{name}=={newest[name]}")
     return "\n".join(lines) + "\n"
 
 

@@ -1,8 +1,8 @@
-"""The report of ``backprop-bench speed``: its table, its sentences and the README's block.
+"""The report of ``backprop-bench speed``: its table and its sentences.
 
 ``experiments.speed`` measures (``SideBySide`` records, ``records.Header``); this module only
 renders what it measured: ``speed.csv`` and ``speed.md`` (the header lines, then the table) and
-``summary.md``, the sentences the README shows.
+``summary.md``, the sentences the README shows (``blocks.speed_block``).
 """
 
 from __future__ import annotations
@@ -108,13 +108,3 @@ def speed_summary(comparisons: list[SideBySide], header: Header) -> str:
         )
     lines += [f"- {note}" for note in header.notes]
     return "\n".join(lines) + "\n"
-
-
-def readme_block(folder: Path) -> str | None:
-    """The README's speed block: ``folder``'s summary.md and a link to its table (links
-    relative to ``folder``); ``None`` when it has no summary."""
-    summary = folder / "summary.md"
-    if not summary.is_file():
-        return None
-    text = summary.read_text(encoding="utf-8")
-    return f"{text}\nThe table, with every time: [speed.md](speed.md)."

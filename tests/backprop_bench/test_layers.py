@@ -16,6 +16,7 @@ Read from the import statements of every module, those inside functions included
 from __future__ import annotations
 
 import ast
+import graphlib
 from pathlib import Path
 
 import pytest
@@ -68,36 +69,13 @@ def dotted(path: Path) -> str:
 
 
 def circles(graph: dict[str, set[str]]) -> list[set[str]]:
-    """The circles of imports of ``graph`` (module -> modules it imports): its strongly
-    connected components of more than one module, by Tarjan's algorithm."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    found: list[set[str]] = []
-
-    def visit(module: str) -> None:
-        index[module] = low[module] = len(index)
-        stack.append(module)
-        for target in graph.get(module, ()):
-            if target not in index:
-                visit(target)
-                low[module] = min(low[module], low[target])
-            elif target in stack:
-                low[module] = min(low[module], index[target])
-        if low[module] == index[module]:
-            component = set()
-            while True:
-                member = stack.pop()
-                component.add(member)
-                if member == module:
-                    break
-            if len(component) > 1:
-                found.append(component)
-
-    for module in graph:
-        if module not in index:
-            visit(module)
-    return found
+    """The circle of imports of ``graph`` (module -> modules it imports) that the standard
+    library's topological sort meets first, as a set of modules; ``[]`` when there is none."""
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as error:
+        return [set(error.args[1])]
+    return []
 
 
 def test_every_module_lives_in_a_layer():
