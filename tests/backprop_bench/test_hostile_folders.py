@@ -296,7 +296,11 @@ def test_a_malformed_environment_or_labels_file_is_one_line(work, capsys, name, 
 
 def test_a_cached_fit_whose_predictions_were_shortened_is_fitted_again(work, capsys):
     cache = FitCache(work.parent / "cache" / "runs")
-    path = next(p for p in cache.folder.glob("*.json") if "mnist-000" in p.read_text())
+    # the network's own record: other records name "mnist-000" too (the network they mirror)
+    path = next(
+        p for p in sorted(cache.folder.glob("*.json"))
+        if json.loads(p.read_text()).get("model") == "mnist-000"
+    )  # fmt: skip
     record = json.loads(path.read_text())
     record["test_predictions"] = record["test_predictions"][:10]
     path.write_text(json.dumps(record))
