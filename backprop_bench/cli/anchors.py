@@ -32,7 +32,8 @@ def add(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_anchors(args: argparse.Namespace) -> int:
-    from backprop_bench.cli.fits import execute, results_folder
+    from backprop_bench.api import results_folder
+    from backprop_bench.cli.fits import execute
     from backprop_bench.errors import BenchError
     from backprop_bench.experiments import anchors
 
@@ -76,7 +77,7 @@ def _publish(args: argparse.Namespace, folder, found) -> int:
         atomic_write_text(stage / "anchors.md", markdown)
         document = {"sessions": sessions}
         atomic_write_text(stage / "environment.json", to_json(document))
-        write_requirements(stage, sessions, {record.engine for record in records})
+        write_requirements(stage, sessions, records)
     print(markdown)
     print(f"wrote {out}/anchors.md, anchors.csv, fits.jsonl, environment.json and {REQUIREMENTS}")
     if blocks.refresh(args.readme, out, "anchors"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from backprop_bench.cli.fits import execute, finish, report_run, results_folder
+from backprop_bench.cli.fits import execute, finish, report_run
 from backprop_bench.cli.options import add_allow_large, add_cluster, add_pairs, add_readme
 
 REPRODUCE_MODELS = ("mnist-000", "svc-000", "svc", "mlp", "linear")
@@ -109,8 +109,9 @@ def add_compare(subparsers: argparse._SubParsersAction) -> None:
         "--models",
         default=",".join(REPRODUCE_MODELS),
         metavar="LIST",
-        help="comma-separated model names: network presets (mnist-000) and baselines "
-        "(svc-000, svc, svc-000-onedal, svc-onedal, mlp, linear, torch-mlp, jax-mlp); "
+        help="comma-separated model names: network presets (mnist-000), baselines "
+        "(svc-000, svc, svc-000-onedal, svc-onedal, mlp, linear, torch-mlp, jax-mlp), and "
+        "models of your own as package.module:Name or an installed entry-point name; "
         "default %(default)s",
     )
     parser.add_argument("--n-train", type=int, help="stratified training subset (default: all)")
@@ -186,72 +187,29 @@ def _dtype_suffix(dtype: str | None) -> str:
 
 
 def _run_comparison(args: argparse.Namespace, **settings) -> int:
+    """Run ``api.compare`` as the command line does (progress, SIGTERM, a Dask client where
+    asked for), print the table and the account, refresh the README's block."""
     from pathlib import Path
 
-    from backprop_bench.errors import BenchError
-    from backprop_bench.experiments import runner
-    from backprop_bench.experiments.anchors import reported_by
-    from backprop_bench.reports import publish
+    from backprop_bench import api
 
     out = Path(settings.pop("out"))
     settings["models"] = with_svm_engine(settings["models"], args.svm_engine)
-    with results_folder(out) as folder:  # one run at a time writes it
+    with api.results_folder(out) as folder:  # one run at a time writes it
 
         def run(options) -> object:  # the runner opens (locks) the folder once the plan holds
-            return runner.compare(
-                **settings, dtype=args.dtype, data_dir=args.data_dir, options=options
+            return api.compare(
+                **settings,
+                dtype=args.dtype,
+                data_dir=args.data_dir,
+                pairs=args.pairs,
+                out=folder,
+                options=options,
             )
 
-        comparison = execute(args, run, folder)
-        committed = _committed(out)  # read under the lock: what this run replaces
-        try:  # the pairs a user named for the folder stay with it, where their models do
-            kept = publish.read_pairs(out)
-        except BenchError:
-            kept = []
-        lines = _reproduction_lines(committed, comparison)
-        if lines:
-            comparison.this_run["reproduction"] = lines
-        models = {record.model for record in comparison.records}
-        pairs = [pair for pair in kept if set(pair) <= models] + list(args.pairs)
-        with folder.replace() as stage:
-            paths = publish.write_results(stage, comparison, pairs, reported_by())
+        outcome = execute(args, run, folder)
         print((out / "comparison.md").read_text(encoding="utf-8"))
-        report_run(comparison, paths, out)
-        for line in lines:
+        report_run(outcome.comparison, outcome.paths, out)
+        for line in outcome.reproduction:
             print(line)
-        return finish(args, comparison, out, "comparison")
-
-
-def _committed(out) -> tuple[list, list] | None:
-    """The records and sessions already in results folder ``out`` (None if it has none)."""
-    from backprop_bench.errors import BenchError
-    from backprop_bench.reports import publish
-
-    if not (out / publish.RUNS).is_file():
-        return None
-    try:
-        return publish.read_results(out)
-    except BenchError:
-        return None
-
-
-def _reproduction_lines(committed: tuple[list, list] | None, comparison) -> list[str]:
-    """Whether this run reproduced the results it is about to replace, one line per model,
-    then what differs between the machines that made them."""
-    from backprop_bench.experiments.labels import decode_labels
-    from backprop_bench.reports import verdicts
-
-    if committed is None or comparison.test_labels is None:
-        return []
-    records, sessions = committed
-    labels = decode_labels(comparison.test_labels)
-    found = verdicts.reproduction(comparison.records, records, labels)
-    lines = ["reproduction of the results this run replaces:"]
-    lines += [f"  {item.line()}" for item in found]
-    if sessions and comparison.sessions:
-        changes = verdicts.environment_differences(sessions[-1], comparison.sessions[-1])
-        lines.append(
-            "  what differs from the machine that made them: "
-            + ("; ".join(changes) if changes else "nothing recorded")
-        )
-    return lines
+        return finish(args, outcome.comparison, out, "comparison")

@@ -23,16 +23,16 @@ def run_environment(args: argparse.Namespace) -> int:
 
     from backprop_bench.errors import BenchError
     from backprop_bench.reports.publish import ENVIRONMENT, read_environment, read_records
-    from backprop_bench.reports.requirements import requirements
+    from backprop_bench.reports.requirements import records_requirements, requirements
 
     folder = Path(args.folder)
     if not (folder / ENVIRONMENT).is_file():
         raise BenchError(f"{folder}: no {ENVIRONMENT} here: not a results folder")
     sessions = read_environment(folder).get("sessions", [])
-    engines = None  # without records, every library recorded is pinned
     for name in ("runs.jsonl", "fits.jsonl"):  # a comparison's or sweep's, the anchors'
         if (folder / name).is_file():
-            engines = {record.engine for record in read_records(folder / name)}
-            break
-    print(requirements(sessions, engines, folder.name), end="")
+            records = read_records(folder / name)
+            print(records_requirements(sessions, records, folder.name), end="")
+            return 0
+    print(requirements(sessions, None, folder.name), end="")  # every library recorded
     return 0

@@ -7,16 +7,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-KEPT_IN_CACHE = "; the finished fits are cached: run the same command again to write them"
-
-
-def results_folder(out) -> object:
-    """The ``files.OutputFolder`` a fitting command writes: a failure to write says that the
-    fits are kept in the cache."""
-    from backprop_bench.files import OutputFolder
-
-    return OutputFolder(out, after=KEPT_IN_CACHE)
-
 
 def execute(args: argparse.Namespace, run, folder) -> object:
     """Call ``run(options)`` with the ``runner.RunOptions`` every fitting command shares (jobs,

@@ -24,17 +24,18 @@ def add_readme(parser: argparse.ArgumentParser, blocks: str) -> None:
     )
 
 
-def model_pairs(text: str) -> list[tuple[str, str]]:
-    """``"svc:mlp,svc-000:linear"`` -> [("svc", "mlp"), ("svc-000", "linear")] (argparse type)."""
-    pairs = []
-    for item in text.split(","):
-        first, colon, second = item.strip().partition(":")
+def model_pairs(text: str) -> list[str]:
+    """``"svc:mlp,svc-000:linear"`` -> ["svc:mlp", "svc-000:linear"] (argparse type): each a
+    FIRST:SECOND, split where the models are known (``publish.split_pairs``: a model named by
+    import path, ``package.module:Name``, holds a colon of its own)."""
+    items = [item.strip() for item in text.split(",")]
+    for item in items:
+        first, colon, second = item.partition(":")
         if not colon or not first or not second or first == second:
             raise argparse.ArgumentTypeError(
-                f"{item.strip()!r} is not a pair of two model names as FIRST:SECOND"
+                f"{item!r} is not a pair of two model names as FIRST:SECOND"
             )
-        pairs.append((first, second))
-    return pairs
+    return items
 
 
 def add_pairs(parser: argparse.ArgumentParser) -> None:

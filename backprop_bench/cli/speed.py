@@ -30,6 +30,14 @@ def add(subparsers: argparse._SubParsersAction) -> None:
         help="also write speed.csv, speed.md and summary.md to DIR, and refresh the README's "
         "generated speed block",
     )
+    parser.add_argument(
+        "--models",
+        metavar="LIST",
+        default="",
+        help="models of your own to time against the network too, comma-separated: "
+        "package.module:Name or an installed entry-point name (its whole fit is timed; set "
+        "to --epochs where it has an epochs parameter)",
+    )
     add_readme(parser, "speed block (with --out)")
     parser.add_argument(
         "--blas-threads",
@@ -40,10 +48,15 @@ def add(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_speed(args: argparse.Namespace) -> int:
+    from backprop_bench.experiments import speed
+    from backprop_bench.experiments.models import resolve
     from backprop_bench.files import OutputFolder
 
     for option in ("repeats", "epochs", "n_train", "blas_threads"):
         check_count("--" + option.replace("_", "-"), getattr(args, option), 1)
+    args.own = [name.strip() for name in args.models.split(",") if name.strip()]
+    if args.own:
+        resolve(args.own, speed.PRESET)  # a model of one's own is checked before any timing
     with OutputFolder(args.out) if args.out else contextlib.nullcontext() as folder:
         if folder is not None:
             folder.open()  # checked and locked before any timing
@@ -68,6 +81,7 @@ def _run_speed(args: argparse.Namespace, folder) -> int:
     dataset = load(preset.dataset, progress=sys.stderr.isatty())
     data = {dtype: prepare(dataset, n_train=args.n_train, dtype=dtype) for dtype in DTYPES}
     peers, notes = speed.available_peers()
+    peers += args.own
 
     def progress(message: str) -> None:
         print(message, file=sys.stderr)

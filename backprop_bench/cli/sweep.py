@@ -36,17 +36,18 @@ def add(subparsers: argparse._SubParsersAction) -> None:
 def run_sweep(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from backprop_bench.cli.fits import execute, finish, report_run, results_folder
-    from backprop_bench.experiments import runner, sweeps
-    from backprop_bench.reports import sweeps as sweep_report
+    from backprop_bench import api
+    from backprop_bench.cli.fits import execute, finish, report_run
+    from backprop_bench.experiments import sweeps
 
     sweep = sweeps.read_sweep(args.file, allow_large=args.allow_large)
     out = Path(args.out or sweep.out)
-    plans = sweeps.plans(sweep, data_dir=args.data_dir)
-    with results_folder(out) as folder:  # one run at a time writes it
-        comparison = execute(args, lambda options: runner.run_plans(plans, options), folder)
-        with folder.replace() as stage:
-            paths = sweep_report.write_sweep(stage, sweep.describe(), comparison)
+    with api.results_folder(out) as folder:  # one run at a time writes it
+
+        def run(options) -> object:
+            return api.sweep(sweep, out=folder, data_dir=args.data_dir, options=options)
+
+        outcome = execute(args, run, folder)
         print((out / "summary.md").read_text(encoding="utf-8"))
-        report_run(comparison, paths, out)
-        return finish(args, comparison, out, "sweep")
+        report_run(outcome.comparison, outcome.paths, out)
+        return finish(args, outcome.comparison, out, "sweep")

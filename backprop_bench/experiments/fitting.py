@@ -72,8 +72,7 @@ def fit_one(
         "fit_seconds": sum(r["seconds"] for r in history) if history else fit_wall_seconds,
         "fit_wall_seconds": fit_wall_seconds,
         "predict_seconds": predict_seconds,
-        "n_parameters": n_parameters(estimator),
-        "dtype": fitted_dtype(estimator),
+        **_parameters(estimator),
         "fitted": fitted_details(estimator),
         "confusion_matrix": confusion_matrix(y_test, predicted, labels=labels).tolist(),
         "test_predictions": encode_labels(predicted),
@@ -111,6 +110,15 @@ def _fit(
     return [dict(record) for record in estimator.history_]
 
 
+def _parameters(estimator: Any) -> dict[str, Any]:
+    """``n_parameters`` and ``dtype`` of the fitted model; both ``None`` for a plugin model
+    that keeps no float array where ``parameter_arrays`` looks."""
+    try:
+        return {"n_parameters": n_parameters(estimator), "dtype": fitted_dtype(estimator)}
+    except TypeError:
+        return {"n_parameters": None, "dtype": None}
+
+
 def fitted_details(estimator: Any) -> dict[str, int]:
     """What the solver did: iterations run (lbfgs, SGD epochs), support vectors (SVC)."""
     details = {}
@@ -139,7 +147,24 @@ def parameter_arrays(estimator: Any) -> list[Any]:
         return [estimator.support_vectors_, estimator.dual_coef_, estimator.intercept_]
     if hasattr(estimator, "coef_"):
         return [estimator.coef_, np.atleast_1d(estimator.intercept_)]
-    raise TypeError(f"cannot find the parameters of {type(estimator).__name__}")
+    found = _fitted_float_arrays(estimator)
+    if not found:
+        raise TypeError(f"cannot find the parameters of {type(estimator).__name__}")
+    return found
+
+
+def _fitted_float_arrays(estimator: Any) -> list[np.ndarray]:
+    """Any other model's (a plugin's): the float arrays among its fitted attributes (public,
+    named with a trailing underscore, as scikit-learn's convention has it), alone or in lists,
+    in the order of their names."""
+    found = []
+    for name in sorted(vars(estimator)):
+        if name.startswith("_") or not name.endswith("_"):
+            continue
+        value = getattr(estimator, name)
+        items = value if isinstance(value, (list, tuple)) else [value]
+        found += [a for a in items if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
+    return found
 
 
 def n_parameters(estimator: Any) -> int:

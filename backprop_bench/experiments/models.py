@@ -14,7 +14,6 @@ plots does not.
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import hashlib
 import json
@@ -25,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from backprop_bench.errors import BenchError
+from backprop_bench.experiments import plugins
+from backprop_bench.experiments.imports import imported_sources
 from baselines import BASELINES, Mirror, make_baseline
 
 NETWORK = "network"  # alias, in model lists, for the network preset of the comparison
@@ -96,24 +97,37 @@ class ModelSpec:
         return self.kind == NETWORK
 
     @property
+    def plugin(self) -> plugins.Plugin | None:
+        """The plugin model this is (its ``kind`` is its ``package.module:Name``), else
+        ``None``."""
+        return _plugin(self.kind) if plugins.is_import_path(self.kind) else None
+
+    @property
     def engine(self) -> str:
         """The library that computes the fit: NumPy (nets) for the network, else the
         baseline's engine (libsvm, oneDAL, scikit-learn, PyTorch)."""
+        if self.plugin is not None:
+            return self.plugin.engine
         return NETWORK_ENGINE if self.is_network else BASELINES[self.kind].engine
 
     @property
     def deterministic(self) -> bool:
-        """The seed does not change the fitted model: one fit is enough."""
+        """The seed does not change the fitted model: one fit is enough (a plugin without a
+        ``random_state`` parameter)."""
+        if self.plugin is not None:
+            return not self.plugin.seeded
         return not self.is_network and BASELINES[self.kind].deterministic
 
     @property
     def iterative(self) -> bool:
-        """Trained in epochs, with a per-epoch history."""
+        """Trained in epochs, with a per-epoch history (a plugin's fit is one call)."""
+        if self.plugin is not None:
+            return False
         return self.is_network or BASELINES[self.kind].iterative
 
     def unavailable(self) -> str | None:
         """Why this model cannot run here (a missing optional dependency), else ``None``."""
-        if self.is_network or BASELINES[self.kind].available():
+        if self.plugin is not None or self.is_network or BASELINES[self.kind].available():
             return None
         extra = BASELINES[self.kind].extra
         return f"needs the optional '{extra}' dependency: pip install \"backprop-bench[{extra}]\""
@@ -121,7 +135,9 @@ class ModelSpec:
     def build(self, seed: int | None, n_train: int | None = None) -> Any:
         """The unfitted estimator for ``seed`` (``None`` for deterministic models), to be
         fitted on ``n_train`` samples (needed only by baselines of a full-batch preset)."""
-        if self.is_network:
+        if self.plugin is not None:
+            estimator = self.plugin.build(seed)
+        elif self.is_network:
             from backprop_bench.experiments.estimator import NetworkClassifier
 
             estimator = NetworkClassifier.from_preset(self.preset, random_state=seed)
@@ -138,30 +154,45 @@ class ModelSpec:
 def resolve(names: Iterable[str], network: str) -> list[ModelSpec]:
     """The ``ModelSpec`` of each name; ``network`` is the preset the baselines mirror.
 
-    ``"network"`` stands for the preset ``network`` itself. Unknown names, and repeated ones,
-    are a ``BenchError`` listing the valid names.
+    ``"network"`` stands for the preset ``network`` itself. A plugin model is named by import
+    path (``package.module:Name``) or by the entry point an installed package registers
+    (``plugins.entry_points``); it is imported and checked here (``plugins.load``). Unknown
+    names, broken plugins and repeated names are a one-line ``BenchError``.
     """
     presets = _presets()
     if network not in presets:
         raise BenchError(f"unknown network preset {network!r}; choose one of {', '.join(presets)}")
+    registered = plugins.entry_points()
     specs, seen = [], set()
     for name in names:
         name = network if name == NETWORK else name
-        if name not in presets and name not in BASELINES:
+        known = name in presets or name in BASELINES or name in registered
+        if not known and not plugins.is_import_path(name):
             raise BenchError(
-                f"unknown model {name!r}; choose from {', '.join(model_names())} "
-                f"(or '{NETWORK}' for the preset --network names)"
+                f"unknown model {name!r}; choose from {', '.join([*model_names(), *registered])} "
+                f"(or '{NETWORK}' for the preset --network names, or a model of your own as "
+                "package.module:Name)"
             )
         if name in seen:
             raise BenchError(f"model {name!r} is listed twice")
         seen.add(name)
         if name in presets:
             specs.append(ModelSpec(name, NETWORK, name))
-        else:
+        elif name in BASELINES:
             specs.append(ModelSpec(name, name, network))
+        else:
+            target = registered.get(name, name)
+            _plugin(target)  # imported and checked now, before any work
+            specs.append(ModelSpec(name, target, network))
     if not specs:
         raise BenchError("no models to compare: name at least one")
     return specs
+
+
+@cache
+def _plugin(target: str) -> plugins.Plugin:
+    """Plugin ``target``, loaded and checked once per process."""
+    return plugins.load(target)
 
 
 def with_dtype(spec: ModelSpec, dtype: str) -> ModelSpec:
@@ -213,6 +244,8 @@ def estimated_cost(
     come from full-MNIST fits on this project's 2-core machines.
     """
     kind, scale = spec.kind, n_features / 784
+    if spec.plugin is not None:  # unknown: as logistic regression, a fit of one pass or so
+        return START_SECONDS + scale * 7.5e-4 * n_train
     if kind in ("svc", "svc-000"):
         return START_SECONDS + scale * (1.4e-7 * n_train**2 + 3e-7 * n_train * (n_test + 2000))
     if kind in ("svc-onedal", "svc-000-onedal"):  # oneDAL: 177.5 s fit, 34.3 s predict on MNIST
@@ -246,18 +279,7 @@ def fit_path_files(root: Path = ROOT) -> list[Path]:
     a module that starts to take part in fitting is covered the moment it is imported; a
     package's ``__init__.py`` counts, since importing a module runs it. Sorted paths.
     """
-    found: set[Path] = set()
-    pending = list(FIT_PATH)
-    while pending:
-        module = pending.pop()
-        parts = module.split(".")
-        for depth in range(1, len(parts) + 1):  # the packages above it run first
-            path = _module_file(root, parts[:depth])
-            if path is None or path in found:
-                continue
-            found.add(path)
-            pending.extend(_imported_modules(path, ".".join(parts[:depth])))
-    return sorted(found)
+    return imported_sources(FIT_PATH, lambda parts: _module_file(root, parts))
 
 
 def _module_file(root: Path, parts: Sequence[str]) -> Path | None:
@@ -268,22 +290,6 @@ def _module_file(root: Path, parts: Sequence[str]) -> Path | None:
         if path.is_file():
             return path
     return None
-
-
-def _imported_modules(path: Path, module: str) -> list[str]:
-    """Every module an import statement in ``path`` may name (``from a import b``: a and a.b)."""
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    names = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-        if isinstance(node, ast.Import):
-            names += [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:  # relative: from the package, up level - 1 packages
-                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join([*anchor, *([base] if base else [])])
-            names += [base, *(f"{base}.{alias.name}" for alias in node.names)]
-    return [name for name in names if name]
 
 
 @cache

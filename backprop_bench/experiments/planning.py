@@ -227,6 +227,8 @@ def plan(
     version = code_version()
     tasks = []
     for spec in specs:
+        # a plugin's own code is part of its fits' identity (the suite's is ``version``)
+        plugin = {} if spec.plugin is None else {"plugin_code": spec.plugin.code}
         for seed in seeds_for(spec, seeds):
             available = spec.unavailable() is None
             hyperparameters = spec.hyperparameters(seed, n_train) if available else {}
@@ -238,6 +240,7 @@ def plan(
                 "seed": seed,
                 "data": data.identity(),
                 "code_version": version,
+                **plugin,
             }
             cost = estimated_cost(spec, data.n_train, data.n_features, data.n_test, hyperparameters)
             tasks.append(FitTask(spec, seed, data, hyperparameters, fit_key(fit_identity), cost))

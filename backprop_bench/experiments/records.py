@@ -29,6 +29,7 @@ import numpy as np
 from backprop_bench import schema
 from backprop_bench.data.preprocessing import STRATIFIED, check_train_subset
 from backprop_bench.errors import BenchError
+from backprop_bench.experiments import plugins
 from backprop_bench.experiments.labels import SYMBOLS, decode_labels
 from backprop_bench.files import atomic_write_text, to_json
 
@@ -76,7 +77,7 @@ class FitRecord:
 
     key: str  # the cache key
     model: str  # the name in the tables
-    kind: str  # "network", or a baseline of baselines.BASELINES
+    kind: str  # "network", a baseline of baselines.BASELINES, or a plugin's package.module:Name
     preset: str  # the network preset it is (kind "network") or mirrors (a baseline)
     seed: int | None  # the random seed; None for a deterministic model, fitted once
     dataset: str
@@ -191,6 +192,11 @@ class FitRecord:
                 if value is not None and not (is_number and math.isfinite(value)):
                     return f"field history, epoch {number}: {name}={value!r} is not a number"
         return None
+
+    @property
+    def is_plugin(self) -> bool:
+        """A fit of a model of one's own (its kind is its ``package.module:Name``)."""
+        return plugins.is_import_path(self.kind)
 
     @property
     def ok(self) -> bool:

@@ -49,7 +49,7 @@ from backprop_bench.data.preprocessing import PreparedData
 from backprop_bench.errors import BenchError
 from backprop_bench.experiments import environment
 from backprop_bench.experiments.estimator import NetworkClassifier
-from backprop_bench.experiments.models import mirror_of
+from backprop_bench.experiments.models import mirror_of, resolve
 from backprop_bench.experiments.records import FLOAT32, Header, SideBySide
 from baselines import BASELINES, make_baseline
 from nets.gradients import GRADIENTS, RUNGS
@@ -110,18 +110,29 @@ def _fit_mlp(mlp: MLPClassifier, prepared: PreparedData) -> float:
 
 def peer_model(name: str, preset: str, *, epochs: int | None, seed: int | None) -> Any:
     """Peer ``name`` of ``preset``'s network, unfitted: the comparison's MLP
-    (``comparison_mlp``) or a peer network (torch-mlp, jax-mlp) mirroring it."""
+    (``comparison_mlp``), a peer network (torch-mlp, jax-mlp) mirroring it, or a model of
+    one's own (a plugin, by import path or entry-point name: seeded where it takes a seed, and
+    set to ``epochs`` where it has an ``epochs`` parameter)."""
     if name == "mlp":
         return comparison_mlp(preset, epochs=epochs, seed=seed)
+    if name not in BASELINES:
+        model = resolve([name], preset)[0].build(seed)
+        if epochs is not None and "epochs" in model.get_params():
+            model.set_params(epochs=epochs)
+        return model
     return make_baseline(name, _mirror(preset, epochs), seed)
 
 
 def peer_seconds(name: str, model: Any, prepared: PreparedData) -> float:
     """Training seconds of peer ``name`` fitted on ``prepared``: MLPClassifier's whole fit
     (it evaluates nothing between epochs), a peer network's (torch-mlp, jax-mlp) sum of its
-    epochs' own seconds, as for the network."""
+    epochs' own seconds, as for the network; a plugin's whole fit."""
     if name == "mlp":
         return _fit_mlp(model, prepared)
+    if name not in BASELINES:
+        start = time.perf_counter()
+        model.fit(prepared.X_train, prepared.y_train)
+        return time.perf_counter() - start
     model.fit(prepared.X_train, prepared.y_train)
     return sum(record["seconds"] for record in model.history_)
 
@@ -152,7 +163,9 @@ def time_training(
     progress: Progress | None = None,
 ) -> list[SideBySide]:
     """Time the preset's network against each of ``peers`` on ``prepared["float64"]``, and
-    against itself in float32 on ``prepared["float32"]`` when that is given.
+    against itself in float32 on ``prepared["float32"]`` when that is given. A peer is a
+    baseline (``PEERS``) or a model of one's own (``package.module:Name`` or an entry-point
+    name; ``peer_model``).
 
     Within every repeat each contestant trains once, in turn, on the same data: the network
     (float64), each peer, then the network in float32.
@@ -167,7 +180,7 @@ def time_training(
         raise BenchError("the speed run needs the mlp peer: its rows are the reference")
     peer_models = {name: peer_model(name, preset, epochs=epochs, seed=seed) for name in peers}
     for name, model in peer_models.items():  # warm up: JAX compiles its epoch here, once
-        if name != "mlp":
+        if name in ("jax-mlp", "torch-mlp"):
             peer_seconds(name, clone(model).set_params(epochs=1), data)
     walls: list[float] = []
     times: dict[str, list[float]] = {name: [] for name in ["network", *peers, FLOAT32]}
@@ -195,6 +208,10 @@ def time_training(
         f"step {mlp.learning_rate_init:g}",
         "jax-mlp": f"jax-mlp: the network in JAX {_version('jax')} (jit, lax.scan), training only",
         "torch-mlp": f"torch-mlp: the network in PyTorch {_version('torch')} eager, training only",
+    } | {
+        name: f"{name} ({resolve([name], preset)[0].engine}), a model of one's own: its whole fit"
+        for name in peers
+        if name not in BASELINES
     }
     float64 = what.format(X.dtype)
     comparisons = [

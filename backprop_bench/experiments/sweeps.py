@@ -238,7 +238,9 @@ def _points(path: str, spec: ModelSpec, model: str, grid: Mapping[str, Any]) -> 
         candidate = replace(spec, name=label, params=(*spec.params, *point))
         try:
             _check(_estimator(candidate))
-        except (ValueError, TypeError) as error:
+        except BenchError:
+            raise
+        except Exception as error:  # the estimator's set_params or validation refused it
             raise _fail(path, f"grid.{model}", f"{dict(point)}: {error}") from None
         points.append(Point(spec.name, candidate, point))
     return points
@@ -260,12 +262,13 @@ def _estimator(spec: ModelSpec) -> Any:
 
 
 def _check(estimator: Any) -> None:
-    """The estimator's own parameter validation (scikit-learn's constraints, or a peer's),
-    and the layer sizes, which scikit-learn's MLP checks only when it fits."""
-    for name in ("_validate_params", "_check_params"):
-        method = getattr(estimator, name, None)
-        if method is not None:
-            method()
+    """The estimator's own parameter validation (scikit-learn's constraints where it declares
+    them, a peer's ``_check_params``; a plugin's ``set_params`` has run already), and the
+    layer sizes, which scikit-learn's MLP checks only when it fits."""
+    if hasattr(estimator, "_parameter_constraints"):  # declared: scikit-learn's own checks
+        estimator._validate_params()
+    if hasattr(estimator, "_check_params"):
+        estimator._check_params()
     sizes = estimator.get_params().get("hidden_layer_sizes")
     listed = [sizes] if isinstance(sizes, int) else sizes
     if sizes is not None and not (

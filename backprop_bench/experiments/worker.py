@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from backprop_bench.errors import BenchError
 from backprop_bench.experiments import environment, fitting
 from backprop_bench.experiments.models import code_version
 from backprop_bench.experiments.planning import FitTask
@@ -35,7 +36,7 @@ def record_of(task: FitTask, status: str, reason: str | None = None, **measured:
         model=task.spec.name,
         kind=task.spec.kind,
         preset=task.spec.preset,
-        engine=task.spec.engine,
+        engine=_engine(task),
         seed=task.seed,
         dataset=task.data.dataset,
         dataset_fingerprint=task.data.fingerprint,
@@ -49,6 +50,15 @@ def record_of(task: FitTask, status: str, reason: str | None = None, **measured:
         reason=reason,
         **measured,
     )
+
+
+def _engine(task: FitTask) -> str | None:
+    """What computes ``task``'s fit; ``None`` where this process cannot import the plugin
+    model it names (a Dask worker without the plugin: the record is a crash saying so)."""
+    try:
+        return task.spec.engine
+    except BenchError:
+        return None
 
 
 def _rss_mb() -> float | None:

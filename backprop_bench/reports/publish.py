@@ -73,6 +73,33 @@ def write_records(
     return paths
 
 
+def split_pairs(items: Sequence[str], models: Sequence[str], where: str) -> list[tuple[str, str]]:
+    """Each ``FIRST:SECOND`` of ``items`` as a pair of two of ``models``, split at the colon
+    that leaves a model on either side (a model named by import path, ``package.module:Name``,
+    holds a colon of its own); else a ``BenchError`` naming ``where``'s models."""
+    pairs = []
+    for item in items:
+        splits = {
+            (item[:at], item[at + 1 :])
+            for at, character in enumerate(item)
+            if character == ":" and item[:at] in models and item[at + 1 :] in models
+        }
+        found = [pair for pair in splits if pair[0] != pair[1]]
+        if len(found) == 1:
+            pairs.append(found[0])
+            continue
+        if splits:
+            problem = "names the same model twice"
+        elif item.count(":") == 1:
+            problem = (
+                f"{where} has no model {next(n for n in item.split(':') if n not in models)!r}"
+            )
+        else:
+            problem = f"does not name two models of {where}"
+        raise BenchError(f"--pairs {item}: {problem} (it has {', '.join(models)})")
+    return pairs
+
+
 def check_pairs(
     out_dir: Path, records: Sequence[FitRecord], pairs: Sequence[tuple[str, str]]
 ) -> None:
@@ -128,14 +155,14 @@ def read_pairs(out_dir: Path) -> list[tuple[str, str]]:
     return [tuple(pair) for pair in read_environment(out_dir).get("pairs", [])]
 
 
-def name_pairs(
-    out_dir: Path, pairs: Sequence[tuple[str, str]], folder: Path | None = None
-) -> None:
-    """Keep ``pairs`` of model names in ``out_dir``'s environment.json, so that every later
-    rendering compares them too; a name the folder has no fits of is a ``BenchError`` naming
-    ``folder`` (default ``out_dir``: the results folder whose staging copy this is)."""
+def name_pairs(out_dir: Path, items: Sequence[str], folder: Path | None = None) -> None:
+    """Keep the pairs of model names ``items`` (``FIRST:SECOND``) in ``out_dir``'s
+    environment.json, so that every later rendering compares them too; a name the folder has
+    no fits of is a ``BenchError`` naming ``folder`` (default ``out_dir``: the results folder
+    whose staging copy this is)."""
     records, _ = read_results(out_dir)
-    check_pairs(folder or out_dir, records, pairs)
+    models = list(dict.fromkeys(record.model for record in records))
+    pairs = split_pairs(items, models, folder or out_dir)
     document = dict(read_environment(out_dir))
     known = [tuple(pair) for pair in document.get("pairs", [])]
     document["pairs"] = [list(pair) for pair in dict.fromkeys([*known, *map(tuple, pairs)])]
@@ -195,7 +222,7 @@ def render(out_dir: Path, reported: Reported | None = None) -> list[Path]:
         title=f"{dataset} ({size}): accuracy and fit time",
     )
     written += [out_dir / MAIN_PLOT, out_dir / "accuracy_vs_fit_time.png"]
-    written += write_requirements(out_dir, sessions, {record.engine for record in records})
+    written += write_requirements(out_dir, sessions, records)
     if plots.confusion_matrices(
         records, network_model(records), out_dir / "confusion_matrices.png"
     ):

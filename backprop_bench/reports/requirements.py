@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from backprop_bench.errors import BenchError
+from backprop_bench.experiments.records import FitRecord
 from backprop_bench.files import atomic_write_text
 
 REQUIREMENTS = "requirements.txt"
@@ -28,10 +29,13 @@ def requirements(
     sessions: Sequence[Mapping[str, Any]],
     engines: Collection[str] | None = None,
     folder: str = "this folder",
+    own: Collection[str] = (),
 ) -> str:
     """The pinned requirements of ``sessions`` (oldest first) for fits computed by ``engines``
     (``None``: pin every library recorded), as a requirements file's text; a ``BenchError``
-    when there is no session to read them from."""
+    when there is no session to read them from. ``own``: the engines of models of one's own
+    (plugins, as "package version"), named in a comment: pip cannot know where they come
+    from."""
     machines = [session["environment"] for session in sessions if session.get("environment")]
     if not machines:
         raise BenchError(f"{folder}: its environment record names no session: nothing to pin")
@@ -61,6 +65,11 @@ def requirements(
             seen.pop(name, None)
         elif engines is not None and name not in seen and name != "jaxlib":
             lines.append(f"# {name}: {engine} made some of these fits; its version is not recorded")
+    lines += [
+        f"# {engine}: a model of one's own made some of these fits; install that version of "
+        "it as its author says"
+        for engine in sorted(own)
+    ]
     for name in sorted(seen):
         if len(seen[name]) > 1:
             used = ", ".join(seen[name])
@@ -69,12 +78,22 @@ def requirements(
     return "\n".join(lines) + "\n"
 
 
+def records_requirements(
+    sessions: Sequence[Mapping[str, Any]], records: Sequence[FitRecord], folder: str
+) -> str:
+    """``requirements`` for the fits ``records``: the libraries their engines need, and the
+    models of one's own among them."""
+    engines = {record.engine for record in records if record.engine}
+    own = {record.engine for record in records if record.is_plugin and record.engine}
+    return requirements(sessions, engines, folder, own)
+
+
 def write_requirements(
-    out_dir: Path, sessions: Sequence[Mapping[str, Any]], engines: Collection[str]
+    out_dir: Path, sessions: Sequence[Mapping[str, Any]], records: Sequence[FitRecord]
 ) -> list[Path]:
-    """``requirements.txt`` in ``out_dir`` for ``sessions`` and the fits' ``engines`` (see
-    ``requirements``); nothing where no session is recorded."""
+    """``requirements.txt`` in ``out_dir`` for ``sessions`` and the fits ``records`` (see
+    ``records_requirements``); nothing where no session is recorded."""
     if not any(session.get("environment") for session in sessions):
         return []
-    text = requirements(sessions, engines, out_dir.name)
+    text = records_requirements(sessions, records, out_dir.name)
     return [atomic_write_text(out_dir / REQUIREMENTS, text)]

@@ -87,6 +87,14 @@ def speed_summary(comparisons: list[SideBySide], header: Header) -> str:
                 f"took {_ratio(peer, 2)} of {library}'s time ({peer.a_seconds:.1f} s against "
                 f"{peer.b_seconds:.1f} s, training only)."
             )
+    known = {"mlp", "mlp, evaluated", "jax-mlp", "torch-mlp", FLOAT32}
+    for name, own in by_topic.items():
+        if name not in known:  # a model of one's own, named with --models
+            lines.append(
+                f"- **The network against `{name}`** ({own.b}): the network took "
+                f"{_ratio(own, 2)} of its time ({own.a_seconds:.1f} s against "
+                f"{own.b_seconds:.1f} s; the network training only, `{name}` its whole fit)."
+            )
     if FLOAT32 in by_topic:
         single = by_topic[FLOAT32]
         lines.append(

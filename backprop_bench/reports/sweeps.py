@@ -316,6 +316,7 @@ def _analysis(out_dir: Path) -> dict[str, Any]:
     frame = tidy(records, description)
     axes = [axis for axis in description["axes"] if axis in frame]
     found = {"frame": frame, "description": description, "sessions": sessions, "axes": axes}
+    found["records"] = records
     found["exponents"] = found["crossings"] = None
     found["best"] = best_by_axis(frame, axes)
     if "n_train" in axes:
@@ -337,8 +338,7 @@ def render_sweep(out_dir: Path) -> list[Path]:
         if found[name] is not None:
             written.append(publish.write_csv(found[name], out_dir / f"{name}.csv"))
     written.append(atomic_write_text(out_dir / "summary.md", sweep_summary(found)))
-    engines = set(found["frame"]["engine"].dropna())
-    written += write_requirements(out_dir, found["sessions"], engines)
+    written += write_requirements(out_dir, found["sessions"], found["records"])
     return written
 
 

@@ -121,10 +121,16 @@ def _summarise(model: str, fits: pd.DataFrame) -> dict[str, Any]:
         train_accuracy_mean=done["train_accuracy"].astype(float).mean(),
         fit_seconds_median=done["fit_seconds"].astype(float).median(),
         predict_seconds_median=done["predict_seconds"].astype(float).median(),
-        n_parameters=int(done["n_parameters"].median()),
+        n_parameters=_median_count(done["n_parameters"]),
         peak_memory_mb=_max_or_none(done["peak_rss_mb"]),
     )
     return row
+
+
+def _median_count(values: pd.Series) -> int | None:
+    """The median count, ``None`` where it is unknown (a plugin model's parameters)."""
+    known = values.dropna()
+    return int(known.median()) if len(known) else None
 
 
 def _max_or_none(values: pd.Series) -> float | None:

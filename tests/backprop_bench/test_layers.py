@@ -5,7 +5,10 @@
 - ``reports`` (tables, plots, publish, asv results) imports ``data``, ``experiments.records``
   (the record it reads) and ``experiments.environment`` (the machine it describes), never what
   runs a fit;
-- ``cli`` is imported by nothing but ``backprop_bench/__main__.py``.
+- ``api`` (``compare`` and ``sweep`` for notebooks, the runs behind the commands) imports
+  ``data``, ``experiments`` and ``reports``;
+- ``cli`` imports ``api`` and the layers below, and is imported by nothing but
+  ``backprop_bench/__main__.py``.
 
 Beside the layers, every layer may use ``errors`` (the one error type), ``files`` (the one
 writer, results folders) and ``schema`` (checking JSON read back against its typed shape).
@@ -22,12 +25,13 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "backprop_bench"
-LAYERS = ("data", "experiments", "reports", "cli")
+LAYERS = ("data", "experiments", "reports", "api", "cli")
 ALLOWED = {
     "data": set(),
     "experiments": {"data"},
     "reports": {"data", "experiments.records", "experiments.environment", "experiments.labels"},
-    "cli": {"data", "experiments", "reports"},
+    "api": {"data", "experiments", "reports"},
+    "cli": {"data", "experiments", "reports", "api"},
 }
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from backprop_bench.cli import main
 from backprop_bench.errors import BenchError
-from backprop_bench.reports.requirements import requirements
+from backprop_bench.reports.requirements import records_requirements, requirements
 from tests.backprop_bench.support import fit_record
 
 
@@ -36,6 +36,17 @@ def test_each_library_is_pinned_at_its_newest_version_and_a_disagreement_is_said
     assert pins == ["numpy==2.4.6", "scikit-learn==1.9.1"]  # no PyTorch fit: torch not pinned
     assert "# numpy: its sessions used 2.4.5, 2.4.6; pinned to the newest" in text
     assert "Python 3.11.7; the code at commit(s) aaaaaaaaaa:" in text
+
+
+def test_a_model_of_ones_own_is_named_not_pinned():
+    records = [
+        fit_record(kind="student_net.network:StudentNetwork", engine="student_net 0.1.0"),
+        fit_record(kind="linear", engine="scikit-learn"),
+    ]
+    text = records_requirements([session("2026-01-01", "2.4.6")], records, "results/x")
+    assert "# student_net 0.1.0: a model of one's own made some of these fits; install " in text
+    pins = [line for line in text.splitlines() if not line.startswith("#")]
+    assert pins == ["numpy==2.4.6", "scikit-learn==1.9.1"]
 
 
 def test_an_optional_library_is_pinned_where_its_engine_made_a_fit():

@@ -172,3 +172,33 @@ def test_an_interrupted_run_cancels_the_pending_fits_and_keeps_the_finished(
     assert not any(local_cluster.processing().values())  # nothing left running or queued
     again = runner.run_plans(plans(tmp_path, text), RunOptions(cache=cache, client=local_cluster))
     assert again.this_run["cached"] >= 2 and len(again.records) == 12
+
+
+def test_a_plugin_runs_on_the_dask_workers_that_can_import_it(tmp_path, local_cluster, monkeypatch):
+    """A model of one's own runs where the workers can import it; on workers that cannot
+    (this module's cluster was started without it on their path) its fits are crashed records
+    saying so, never cached."""
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[4] / "examples" / "student-net"
+    target = "student_net.network:StudentNetwork"
+    monkeypatch.syspath_prepend(str(example))
+    request = {"seeds": (0, 1), "n_train": 300, "n_test": 120}
+    cache = FitCache(tmp_path / "runs")
+    blind = RunOptions(cache=cache, client=local_cluster)
+    refused = runner.compare("digits", [target], options=blind, **request)
+    assert [record.status for record in refused.records] == ["crashed", "crashed"]
+    assert "module 'student_net.network' not found" in refused.records[0].reason
+    assert all(cache.get(record.key) is None for record in refused.records)
+
+    monkeypatch.setenv("PYTHONPATH", str(example))  # the new cluster's workers inherit it
+    with dask_backend.connect(None, "local:1") as client:
+        found = runner.compare(
+            "digits", [target], options=RunOptions(cache=cache, client=client), **request
+        )
+    local = runner.compare(
+        "digits", [target], options=RunOptions(cache=FitCache(tmp_path / "l")), **request
+    )
+    assert [record.status for record in found.records] == ["ok", "ok"]
+    assert all(record.ran_on.startswith("Dask worker") for record in found.records)
+    assert sorted(map(identity, found.records)) == sorted(map(identity, local.records))
