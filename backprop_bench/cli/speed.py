@@ -35,8 +35,8 @@ def add(subparsers: argparse._SubParsersAction) -> None:
         metavar="LIST",
         default="",
         help="models of your own to time against the network too, comma-separated: "
-        "package.module:Name or an installed entry-point name (its whole fit is timed; set "
-        "to --epochs where it has an epochs parameter)",
+        "package.module:Name or an installed entry-point name (its whole fit is timed, with "
+        "the network's epochs where it has an epochs parameter)",
     )
     add_readme(parser, "speed block (with --out)")
     parser.add_argument(

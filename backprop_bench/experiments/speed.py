@@ -117,8 +117,8 @@ def peer_model(name: str, preset: str, *, epochs: int | None, seed: int | None) 
         return comparison_mlp(preset, epochs=epochs, seed=seed)
     if name not in BASELINES:
         model = resolve([name], preset)[0].build(seed)
-        if epochs is not None and "epochs" in model.get_params():
-            model.set_params(epochs=epochs)
+        if "epochs" in model.get_params():  # the network's epochs, as the mirrors get them
+            model.set_params(epochs=_mirror(preset, epochs).epochs)
         return model
     return make_baseline(name, _mirror(preset, epochs), seed)
 
@@ -209,9 +209,7 @@ def time_training(
         "jax-mlp": f"jax-mlp: the network in JAX {_version('jax')} (jit, lax.scan), training only",
         "torch-mlp": f"torch-mlp: the network in PyTorch {_version('torch')} eager, training only",
     } | {
-        name: f"{name} ({resolve([name], preset)[0].engine}), a model of one's own: its whole fit"
-        for name in peers
-        if name not in BASELINES
+        name: _own_label(name, preset, peer_models[name]) for name in peers if name not in BASELINES
     }
     float64 = what.format(X.dtype)
     comparisons = [
@@ -244,6 +242,14 @@ def time_training(
             )
         )
     return comparisons
+
+
+def _own_label(name: str, preset: str, model: Any) -> str:
+    """How a model of one's own is named in the speed table: its engine, and its epochs where
+    it has them (else its fit's own count)."""
+    parameters = model.get_params()
+    run = f"{parameters['epochs']} epochs" if "epochs" in parameters else "its own epochs"
+    return f"{name} ({resolve([name], preset)[0].engine}), a model of one's own: whole fit, {run}"
 
 
 def _version(distribution: str) -> str:

@@ -121,7 +121,9 @@ def test_a_model_of_ones_own_is_timed_against_the_network(
     assert main([*argv, "--readme", str(readme)]) == 0, capsys.readouterr().err
     table = pd.read_csv(tmp_path / "out" / "speed.csv")
     row = table[table["b"].str.startswith(own)]
-    assert len(row) == 1 and "student_net 0.1.0" in row["b"].iloc[0]
+    assert len(row) == 1 and "(student_net 0.1.0), a model of one's own: whole fit, 2 epochs" in (
+        row["b"].iloc[0]
+    )
     assert row["measurement"].iloc[0].startswith("train 2 epochs, 120 x 784 float64")
     assert (row[["a median (s)", "b median (s)"]] > 0).all().all()
     assert f"**The network against `{own}`**" in readme.read_text()
