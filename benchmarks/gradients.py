@@ -134,7 +134,8 @@ class RungSpeedup(Benchmark):
 
     def setup_cache(self):
         limit_blas()
-        steps = speed.time_rungs(PRESET, batch_size=speed.ROUTINE_BATCH, repeats=RUNG_REPEATS)
+        repeats = speed.Repeats.exactly(RUNG_REPEATS)
+        steps = speed.time_rungs(PRESET, batch_size=speed.ROUTINE_BATCH, repeats=repeats)
         return {f"{step.a}/{step.b}": round(step.ratio, 1) for step in steps}
 
     def track_speedup(self, ratios, rungs):

@@ -19,9 +19,28 @@ def add(subparsers: argparse._SubParsersAction) -> None:
         "MLPClassifier with the same architecture, against the same network in JAX (jax-mlp) "
         "and PyTorch (torch-mlp) where their extras are installed, and against itself in "
         "float32; then each rung of the gradient (loop, per_unit, per_sample, vectorised) "
-        "against the next at batch 50. Medians of the repeats' ratios, with their spread.",
+        "against the next at batch 50. Each ratio is the geometric mean of the paired repeats' "
+        "ratios with its 95% interval and a verdict (faster, slower, or no detectable "
+        "difference); repeats go on until every interval is within --half-width of its ratio, "
+        "or for --time-cap seconds per part.",
     )
-    parser.add_argument("--repeats", type=int, default=3, help="timed repeats (default 3)")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="timed repeats at least (default 3, at least 2)"
+    )
+    parser.add_argument(
+        "--half-width",
+        type=float,
+        metavar="PERCENT",
+        help="repeat until every ratio's 95%% interval is within this many percent of it "
+        "(default 3: experiments.speed.HALF_WIDTH)",
+    )
+    parser.add_argument(
+        "--time-cap",
+        type=float,
+        metavar="SECONDS",
+        help="stop repeating a part (training, the gradient routines) after this many seconds, "
+        "reached or not (default 600: experiments.speed.TIME_CAP)",
+    )
     parser.add_argument("--epochs", type=int, help="epochs per fit (default: the preset's 20)")
     parser.add_argument("--n-train", type=int, help="training subset size (default: all 60,000)")
     parser.add_argument(
@@ -48,12 +67,21 @@ def add(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_speed(args: argparse.Namespace) -> int:
+    from backprop_bench.errors import BenchError
     from backprop_bench.experiments import speed
     from backprop_bench.experiments.models import resolve
     from backprop_bench.files import OutputFolder
 
-    for option in ("repeats", "epochs", "n_train", "blas_threads"):
+    for option in ("epochs", "n_train", "blas_threads"):
         check_count("--" + option.replace("_", "-"), getattr(args, option), 1)
+    check_count("--repeats", args.repeats, 2)  # an interval needs two
+    if args.half_width is None:
+        args.half_width = 100 * speed.HALF_WIDTH
+    if args.time_cap is None:
+        args.time_cap = speed.TIME_CAP
+    for option, value in (("--half-width", args.half_width), ("--time-cap", args.time_cap)):
+        if not value > 0:  # nan too
+            raise BenchError(f"{option} {value}: give a number > 0")
     args.own = [name.strip() for name in args.models.split(",") if name.strip()]
     if args.own:
         resolve(args.own, speed.PRESET)  # a model of one's own is checked before any timing
@@ -65,6 +93,8 @@ def run_speed(args: argparse.Namespace) -> int:
 
 def _run_speed(args: argparse.Namespace, folder) -> int:
     """Time, print, and write into ``folder`` (an open ``OutputFolder``) with --out."""
+    import dataclasses
+
     from threadpoolctl import threadpool_limits
 
     from backprop_bench.data.datasets import load
@@ -87,13 +117,15 @@ def _run_speed(args: argparse.Namespace, folder) -> int:
         print(message, file=sys.stderr)
 
     with threadpool_limits(limits=args.blas_threads, user_api="blas"):
-        header = speed.header(data["float64"], repeats=args.repeats, notes=notes)
+        repeats = speed.Repeats(args.repeats, args.half_width / 100, args.time_cap)
+        header = speed.header(data["float64"], repeats=repeats, notes=notes)
         for line in header.lines():
             print(line)
         comparisons = speed.time_training(
-            data, epochs=args.epochs, repeats=args.repeats, peers=peers, progress=progress
+            data, epochs=args.epochs, repeats=repeats, peers=peers, progress=progress
         )
-        comparisons += speed.time_rungs(repeats=max(args.repeats, 5), progress=progress)
+        rungs = dataclasses.replace(repeats, minimum=max(args.repeats, 5))
+        comparisons += speed.time_rungs(repeats=rungs, progress=progress)
     print(speed_report.speed_markdown(speed_report.speed_table(comparisons)))
     if args.out:
         with folder.replace() as stage:

@@ -29,7 +29,7 @@ import numpy as np
 from backprop_bench import schema
 from backprop_bench.data.preprocessing import STRATIFIED, check_train_subset
 from backprop_bench.errors import BenchError
-from backprop_bench.experiments import plugins
+from backprop_bench.experiments import intervals, plugins
 from backprop_bench.experiments.labels import SYMBOLS, decode_labels
 from backprop_bench.files import atomic_write_text, to_json
 
@@ -358,9 +358,14 @@ class SideBySide:
         return tuple(a / b for a, b in zip(self.a_times, self.b_times, strict=True))
 
     @property
+    def interval(self) -> intervals.RatioInterval:
+        """a / b over the repeats, with its 95% interval (``intervals.ratio_interval``)."""
+        return intervals.ratio_interval(self.a_times, self.b_times)
+
+    @property
     def ratio(self) -> float:
-        """The median of the repeats' ratios."""
-        return statistics.median(self.ratios)
+        """The geometric mean of the repeats' ratios (the interval's point)."""
+        return self.interval.ratio
 
 
 @dataclass(frozen=True)
@@ -368,14 +373,16 @@ class Header:
     """When, on what data and on what machine a speed run measured (and how busy it was)."""
 
     when: str
-    repeats: int
+    repeats: str  # how the repeats were decided (``speed.Repeats.describe``)
     data: str
     machine: str
+    half_width: float  # the half-width the repeats aimed at, relative (0.03: ±3%)
     notes: tuple[str, ...] = ()  # what was not measured, and why
 
     def lines(self) -> list[str]:
         return [
-            f"backprop-bench speed: medians of {self.repeats} repeats, {self.when}",
+            f"backprop-bench speed, {self.when}: each ratio is the geometric mean of paired "
+            f"repeats' ratios with its 95% interval, {self.repeats}",
             f"data: {self.data}",
             f"machine: {self.machine}",
             "the network's training time includes its per-epoch evaluation on the training and "

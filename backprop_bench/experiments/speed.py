@@ -21,8 +21,10 @@ process.
    repeats). The inputs are random numbers in [0, 1): the arithmetic does not depend on them.
 
 In both, the contestants alternate within every repeat (a, b, a, b, ...), so a slow patch of a
-shared machine hits both; each ratio is the median of the repeats' own ratios, with their
-smallest and largest as its spread.
+shared machine hits both. Each ratio is the geometric mean of the repeats' own ratios with its
+95% interval (``intervals.ratio_interval``), and a verdict: a is faster (the whole interval
+below 1), slower (above 1), or not detectably different. Repeats go on until every interval is
+within ±3% of its ratio, or a time cap (``Repeats``).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import time
 import timeit
 import warnings
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
@@ -58,6 +61,14 @@ from nets.presets import PRESETS
 
 PRESET = "mnist-000"
 ROUTINE_BATCH = 50
+
+HALF_WIDTH = 0.03
+"""A speed ratio is measured until its 95% interval is within ±3% of it: finer than the
+differences the speed table is read for (tens of percent), and reached in a few repeats when
+the contestants alternate (``intervals``)."""
+
+TIME_CAP = 600.0
+"""Seconds of repeats per part (training, the gradient routines) at most, by default."""
 
 Progress = Callable[[str], None]
 
@@ -152,12 +163,44 @@ def available_peers(peers: Iterable[str] = PEERS) -> tuple[list[str], list[str]]
     return present, notes
 
 
+@dataclass(frozen=True)
+class Repeats:
+    """When a side-by-side timing stops repeating: after at least ``minimum`` repeats, once
+    every ratio's 95% interval is within ``half_width`` of it (0.03: within ±3%), or once
+    ``seconds`` have passed, whichever comes first."""
+
+    minimum: int = 3
+    half_width: float = HALF_WIDTH
+    seconds: float = TIME_CAP
+
+    @classmethod
+    def exactly(cls, count: int) -> Repeats:
+        """``count`` repeats, whatever the intervals (the asv suite's fixed measurement)."""
+        return cls(minimum=count, seconds=0.0)
+
+    def done(self, comparisons: list[SideBySide], elapsed: float) -> bool:
+        if len(comparisons[0].a_times) < self.minimum:
+            return False
+        reached = all(c.interval.half_width <= self.half_width for c in comparisons)
+        return reached or elapsed >= self.seconds
+
+    def describe(self) -> str:
+        return (
+            f"repeated until every ratio's 95% interval was within ±{self.half_width:.0%} of "
+            f"it, or for at most {self.seconds:.0f} s per part, at least {self.minimum} times"
+        )
+
+
+def _half_widths(comparisons: list[SideBySide]) -> str:
+    return ", ".join(f"{c.topic or c.a} ±{c.interval.half_width:.1%}" for c in comparisons)
+
+
 def time_training(
     prepared: Mapping[str, PreparedData],
     preset: str = PRESET,
     *,
     epochs: int | None = None,
-    repeats: int = 3,
+    repeats: Repeats = Repeats(),
     seed: int | None = None,
     peers: Iterable[str] = ("mlp",),
     progress: Progress | None = None,
@@ -168,7 +211,7 @@ def time_training(
     name; ``peer_model``).
 
     Within every repeat each contestant trains once, in turn, on the same data: the network
-    (float64), each peer, then the network in float32.
+    (float64), each peer, then the network in float32; repeats go on as ``repeats`` says.
     """
     data = prepared["float64"]
     network = NetworkClassifier.from_preset(preset, random_state=seed)
@@ -182,22 +225,6 @@ def time_training(
     for name, model in peer_models.items():  # warm up: JAX compiles its epoch here, once
         if name in ("jax-mlp", "torch-mlp"):
             peer_seconds(name, clone(model).set_params(epochs=1), data)
-    walls: list[float] = []
-    times: dict[str, list[float]] = {name: [] for name in ["network", *peers, FLOAT32]}
-    for repeat in range(repeats):
-        wall, train = _fit_network(network, data)
-        walls.append(wall)
-        times["network"].append(train)
-        for name, model in peer_models.items():
-            times[name].append(peer_seconds(name, model, data))
-        if FLOAT32 in prepared:
-            float32 = clone(network).set_params(dtype=FLOAT32)
-            times[FLOAT32].append(_fit_network(float32, prepared[FLOAT32])[1])
-        if progress:
-            done = ", ".join(
-                f"{name} {values[-1]:.2f} s" for name, values in times.items() if values
-            )
-            progress(f"training repeat {repeat + 1}/{repeats} (training only): {done}")
     X = data.X_train
     shape = f"{X.shape[0]:,} x {X.shape[1]}"
     what = f"train {network.epochs} epochs, {shape} {{}}, batch {network.batch_size}"
@@ -212,36 +239,59 @@ def time_training(
         name: _own_label(name, preset, peer_models[name]) for name in peers if name not in BASELINES
     }
     float64 = what.format(X.dtype)
-    comparisons = [
-        SideBySide(
-            float64, only, tuple(times["network"]), labels["mlp"], tuple(times["mlp"]), "mlp"
-        ),
-        SideBySide(
-            float64,
-            f"network {preset}, incl. per-epoch evaluation on train and test",
-            tuple(walls),
-            labels["mlp"],
-            tuple(times["mlp"]),
-            "mlp, evaluated",
-        ),
-    ]
-    comparisons += [
-        SideBySide(float64, only, tuple(times["network"]), labels[name], tuple(times[name]), name)
-        for name in peers
-        if name != "mlp"
-    ]
-    if times[FLOAT32]:
-        comparisons.append(
+    walls: list[float] = []
+    times: dict[str, list[float]] = {name: [] for name in ["network", *peers, FLOAT32]}
+
+    def side_by_side() -> list[SideBySide]:
+        network_times = tuple(times["network"])
+        comparisons = [
+            SideBySide(float64, only, network_times, labels["mlp"], tuple(times["mlp"]), "mlp"),
             SideBySide(
-                what.format("float32 / float64"),
-                f"network {preset} in float32, training only",
-                tuple(times[FLOAT32]),
-                f"network {preset} in float64, training only",
-                tuple(times["network"]),
-                FLOAT32,
+                float64,
+                f"network {preset}, incl. per-epoch evaluation on train and test",
+                tuple(walls),
+                labels["mlp"],
+                tuple(times["mlp"]),
+                "mlp, evaluated",
+            ),
+        ]
+        comparisons += [
+            SideBySide(float64, only, network_times, labels[name], tuple(times[name]), name)
+            for name in peers
+            if name != "mlp"
+        ]
+        if times[FLOAT32]:
+            comparisons.append(
+                SideBySide(
+                    what.format("float32 / float64"),
+                    f"network {preset} in float32, training only",
+                    tuple(times[FLOAT32]),
+                    f"network {preset} in float64, training only",
+                    network_times,
+                    FLOAT32,
+                )
             )
-        )
-    return comparisons
+        return comparisons
+
+    start = time.perf_counter()
+    while True:
+        wall, train = _fit_network(network, data)
+        walls.append(wall)
+        times["network"].append(train)
+        for name, model in peer_models.items():
+            times[name].append(peer_seconds(name, model, data))
+        if FLOAT32 in prepared:
+            float32 = clone(network).set_params(dtype=FLOAT32)
+            times[FLOAT32].append(_fit_network(float32, prepared[FLOAT32])[1])
+        comparisons = side_by_side()
+        if progress:
+            done = ", ".join(
+                f"{name} {values[-1]:.2f} s" for name, values in times.items() if values
+            )
+            widths = f"; half-widths {_half_widths(comparisons)}" if len(walls) > 1 else ""
+            progress(f"training repeat {len(walls)} (training only): {done}{widths}")
+        if repeats.done(comparisons, time.perf_counter() - start):
+            return comparisons
 
 
 def _own_label(name: str, preset: str, model: Any) -> str:
@@ -263,14 +313,14 @@ def time_rungs(
     preset: str = PRESET,
     *,
     batch_size: int = ROUTINE_BATCH,
-    repeats: int = 5,
+    repeats: Repeats = Repeats(minimum=5),
     seed: int = 0,
     rungs: tuple[str, ...] = RUNGS,
     progress: Progress | None = None,
 ) -> list[SideBySide]:
     """Seconds per sample of each gradient routine of ``rungs`` on one batch, all timed in
-    turn within every repeat; one ``SideBySide`` per rung against the next, then the first
-    against the last."""
+    turn within every repeat (repeats go on as ``repeats`` says); one ``SideBySide`` per rung
+    against the next, then the first against the last."""
     settings = dict(PRESETS[preset].network)
     sizes = settings.pop("sizes")
     rng = np.random.default_rng(seed)
@@ -282,31 +332,38 @@ def time_rungs(
     }
     numbers = {name: timer.autorange()[0] for name, timer in timers.items()}
     seconds_per_sample: dict[str, list[float]] = {name: [] for name in rungs}
-    for _ in range(repeats):  # in turn, so that all see the same machine
-        for name in rungs:
+    what = f"gradient, seconds per sample, batch {batch_size}, {list(sizes)} {network.dtype}"
+    steps = [*itertools.pairwise(rungs), (rungs[0], rungs[-1])]  # each rung, then all of them
+    start = time.perf_counter()
+    while True:
+        for name in rungs:  # in turn, so that all see the same machine
             seconds = timers[name].timeit(numbers[name])
             seconds_per_sample[name].append(seconds / numbers[name] / batch_size)
+        comparisons = [
+            SideBySide(
+                what, slow, tuple(seconds_per_sample[slow]), fast, tuple(seconds_per_sample[fast])
+            )
+            for slow, fast in steps
+        ]
+        if repeats.done(comparisons, time.perf_counter() - start):
+            break
     if progress:
         for name in rungs:
             median = statistics.median(seconds_per_sample[name])
             progress(f"gradient routine {name}: {median * 1e6:.2f} us per sample (median)")
-    what = f"gradient, seconds per sample, batch {batch_size}, {list(sizes)} {network.dtype}"
-    steps = [*itertools.pairwise(rungs), (rungs[0], rungs[-1])]  # each rung, then all of them
-    return [
-        SideBySide(
-            what, slow, tuple(seconds_per_sample[slow]), fast, tuple(seconds_per_sample[fast])
-        )
-        for slow, fast in steps
-    ]
+        count = len(seconds_per_sample[rungs[0]])
+        progress(f"gradient routines, {count} repeats: half-widths {_half_widths(comparisons)}")
+    return comparisons
 
 
-def header(prepared: PreparedData, *, repeats: int, notes: Iterable[str] = ()) -> Header:
+def header(prepared: PreparedData, *, repeats: Repeats, notes: Iterable[str] = ()) -> Header:
     """The header of a speed run on ``prepared``, taken now; ``notes`` say what was not
     measured."""
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     return Header(
         when=time.strftime("%Y-%m-%d %H:%M"),
-        repeats=repeats,
+        repeats=repeats.describe(),
+        half_width=repeats.half_width,
         data=f"{prepared.dataset}, {prepared.n_train:,} train / {prepared.n_test:,} test, "
         f"{prepared.preprocessing}",
         machine=f"{machine_line()}; load average {load} (1, 5, 15 min) at the start",

@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from backprop_bench.experiments.intervals import t_interval
 from backprop_bench.experiments.records import BEST_EPOCH, FINAL, FitRecord
-from backprop_bench.reports.verdicts import t_interval, wilson_interval
+from backprop_bench.reports.verdicts import wilson_interval
 
 CAPTION = (
     "Each published figure against the suite's own run of the nearest experiment it can run. "

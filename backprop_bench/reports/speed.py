@@ -11,12 +11,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from backprop_bench.experiments.intervals import FASTER, SLOWER
 from backprop_bench.experiments.records import FLOAT32, Header, SideBySide
 from backprop_bench.files import atomic_write_text
 
 
 def speed_table(comparisons: list[SideBySide]) -> pd.DataFrame:
-    """One row per comparison: the two medians, the median ratio and its spread over repeats."""
+    """One row per comparison: the two medians, the ratio a/b (the geometric mean of the
+    repeats' own ratios) with its 95% interval, its half-width, the verdict for a, and the
+    smallest and largest of the repeats' ratios."""
+    found = [c.interval for c in comparisons]
     return pd.DataFrame(
         {
             "measurement": [c.measurement for c in comparisons],
@@ -24,7 +28,11 @@ def speed_table(comparisons: list[SideBySide]) -> pd.DataFrame:
             "a median (s)": [c.a_seconds for c in comparisons],
             "b": [c.b for c in comparisons],
             "b median (s)": [c.b_seconds for c in comparisons],
-            "ratio a/b": [round(c.ratio, 3) for c in comparisons],
+            "ratio a/b": [round(i.ratio, 3) for i in found],
+            "95% CI low": [round(i.low, 3) for i in found],
+            "95% CI high": [round(i.high, 3) for i in found],
+            "half-width %": [round(100 * i.half_width, 1) for i in found],
+            "a is": [i.verdict for i in found],
             "ratio min": [round(min(c.ratios), 3) for c in comparisons],
             "ratio max": [round(max(c.ratios), 3) for c in comparisons],
             "repeats": [len(c.a_times) for c in comparisons],
@@ -54,8 +62,27 @@ def write_speed(
 
 
 def _ratio(comparison: SideBySide, digits: int) -> str:
-    low, high = min(comparison.ratios), max(comparison.ratios)
-    return f"{comparison.ratio:.{digits}f} ({low:.{digits}f}-{high:.{digits}f})"
+    """"0.55 (95% CI 0.54-0.57)"."""
+    found = comparison.interval
+    return f"{found.ratio:.{digits}f} (95% CI {found.low:.{digits}f}-{found.high:.{digits}f})"
+
+
+def _verdict(comparison: SideBySide, faster: str, slower: str) -> str:
+    """The verdict on a against b in words: ``faster``, ``slower``, or no detectable
+    difference where the interval spans 1."""
+    verdict = comparison.interval.verdict
+    return {FASTER: faster, SLOWER: slower}.get(verdict, "no detectable difference")
+
+
+def _reached(comparisons: list[SideBySide], header: Header) -> str:
+    """Which intervals reached the half-width the run aimed at."""
+    widths = [c.interval.half_width for c in comparisons]
+    reached = sum(width <= header.half_width for width in widths)
+    return (
+        f"The contestants were {header.repeats}: {reached} of {len(widths)} intervals came "
+        f"within ±{header.half_width:.0%}; the half-widths run from ±{min(widths):.1%} to "
+        f"±{max(widths):.1%}."
+    )
 
 
 def speed_summary(comparisons: list[SideBySide], header: Header) -> str:
@@ -64,8 +91,9 @@ def speed_summary(comparisons: list[SideBySide], header: Header) -> str:
     rungs = {(c.a, c.b): c for c in comparisons if not c.topic}
     lines = [
         f"Measured by `backprop-bench speed` ({header.when}; {header.machine}). "
-        "Each ratio is the median of the repeats' own "
-        "ratios (the two timed back to back), with the smallest and largest in brackets.",
+        "Each ratio is the geometric mean of the repeats' own ratios (the two timed back to "
+        "back), with its 95% interval over the repeats. "
+        + _reached(comparisons, header),
         "",
     ]
     if "mlp" in by_topic:
@@ -73,8 +101,9 @@ def speed_summary(comparisons: list[SideBySide], header: Header) -> str:
         lines.append(
             f"- **The network against MLPClassifier** ({only.measurement}): the network took "
             f"{_ratio(only, 2)} of MLPClassifier's time ({only.a_seconds:.1f} s against "
-            f"{only.b_seconds:.1f} s, training only); {_ratio(evaluated, 2)} counting the "
-            "evaluation on the training and test sets it runs after every epoch."
+            f"{only.b_seconds:.1f} s, training only): {_verdict(only, 'faster', 'slower')}; "
+            f"{_ratio(evaluated, 2)} counting the evaluation on the training and test sets it "
+            f"runs after every epoch: {_verdict(evaluated, 'faster', 'slower')}."
         )
     for name, library, how in (
         ("jax-mlp", "JAX", "the same initial weights, batches and steps"),
@@ -85,7 +114,7 @@ def speed_summary(comparisons: list[SideBySide], header: Header) -> str:
             lines.append(
                 f"- **The network against itself in {library}** (`{name}`, {how}): the network "
                 f"took {_ratio(peer, 2)} of {library}'s time ({peer.a_seconds:.1f} s against "
-                f"{peer.b_seconds:.1f} s, training only)."
+                f"{peer.b_seconds:.1f} s, training only): {_verdict(peer, 'faster', 'slower')}."
             )
     known = {"mlp", "mlp, evaluated", "jax-mlp", "torch-mlp", FLOAT32}
     for name, own in by_topic.items():
@@ -93,14 +122,16 @@ def speed_summary(comparisons: list[SideBySide], header: Header) -> str:
             lines.append(
                 f"- **The network against `{name}`** ({own.b}): the network took "
                 f"{_ratio(own, 2)} of its time ({own.a_seconds:.1f} s against "
-                f"{own.b_seconds:.1f} s; the network training only, `{name}` its whole fit)."
+                f"{own.b_seconds:.1f} s; the network training only, `{name}` its whole fit): "
+                f"{_verdict(own, 'faster', 'slower')}."
             )
     if FLOAT32 in by_topic:
         single = by_topic[FLOAT32]
         lines.append(
             f"- **float32 against float64** (the network, training only): float32 took "
             f"{_ratio(single, 2)} of float64's time ({single.a_seconds:.1f} s against "
-            f"{single.b_seconds:.1f} s), {1 / single.ratio:.2f}x as fast."
+            f"{single.b_seconds:.1f} s), {1 / single.ratio:.2f}x as fast: "
+            f"{_verdict(single, 'float32 is faster', 'float32 is slower')}."
         )
     steps = [
         f"{a} → {b} {_ratio(c, 1)}x"

@@ -17,8 +17,9 @@ from typing import Any
 import pandas as pd
 
 from backprop_bench.experiments.environment import blas_line
+from backprop_bench.experiments.intervals import t_interval
 from backprop_bench.experiments.records import FitRecord
-from backprop_bench.reports.verdicts import t_interval, wilson_interval
+from backprop_bench.reports.verdicts import wilson_interval
 from nets.training import EPOCH_FIELDS
 
 COMPARISON_COLUMNS = [

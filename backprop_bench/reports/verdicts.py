@@ -33,9 +33,9 @@ import pandas as pd
 from scipy import stats
 
 from backprop_bench.experiments.environment import blas_line
+from backprop_bench.experiments.intervals import CONFIDENCE, t_interval
 from backprop_bench.experiments.records import FitRecord
 
-CONFIDENCE = 0.95
 MCNEMAR_LEVEL = 0.01  # the p-value the sentences count seeds by
 
 
@@ -55,16 +55,6 @@ def mcnemar(first_correct: np.ndarray, second_correct: np.ndarray) -> McNemar:
     c = int(np.sum(~first_correct & second_correct))
     p = 1.0 if b + c == 0 else float(stats.binomtest(b, b + c, 0.5).pvalue)
     return McNemar(b, c, p)
-
-
-def t_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> tuple[float, float]:
-    """The t-interval of the mean of ``values`` (at least two): scipy's one-sample t-test's.
-    Values all alike have no spread to estimate: the interval is their value."""
-    values = np.asarray(values, dtype=float)
-    if np.ptp(values) == 0:  # scipy would warn of cancellation and give the same point
-        return float(values[0]), float(values[0])
-    interval = stats.ttest_1samp(values, 0.0).confidence_interval(confidence_level=confidence)
-    return float(interval.low), float(interval.high)
 
 
 def paired_proportion_interval(

@@ -3,7 +3,8 @@
 - ``data`` (datasets, provenance, cache, preprocessing) imports no other layer;
 - ``experiments`` (models, fitting, runner, records, speed) imports ``data`` only;
 - ``reports`` (tables, plots, publish, asv results) imports ``data``, ``experiments.records``
-  (the record it reads) and ``experiments.environment`` (the machine it describes), never what
+  (the record it reads), ``experiments.environment`` (the machine it describes),
+  ``experiments.labels`` and ``experiments.intervals`` (the intervals it states), never what
   runs a fit;
 - ``api`` (``compare`` and ``sweep`` for notebooks, the runs behind the commands) imports
   ``data``, ``experiments`` and ``reports``;
@@ -29,7 +30,13 @@ LAYERS = ("data", "experiments", "reports", "api", "cli")
 ALLOWED = {
     "data": set(),
     "experiments": {"data"},
-    "reports": {"data", "experiments.records", "experiments.environment", "experiments.labels"},
+    "reports": {
+        "data",
+        "experiments.records",
+        "experiments.environment",
+        "experiments.labels",
+        "experiments.intervals",
+    },
     "api": {"data", "experiments", "reports"},
     "cli": {"data", "experiments", "reports", "api"},
 }
