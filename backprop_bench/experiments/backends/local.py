@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -73,6 +74,7 @@ class LocalPool:
         blas_threads = blas_threads_per_job(self.workers)
         waiting = list(todo)
         running: dict[str, tuple[FitTask, Any, Any]] = {}  # key -> task, process, pipe end
+        started: set[str] = set()  # the fits whose process reached the fit
 
         def finish(key: str, record: FitRecord) -> tuple[FitTask, FitRecord]:
             task, process, pipe = running.pop(key)
@@ -102,6 +104,8 @@ class LocalPool:
                         process = running[key][1]
                         process.join()
                         reason = f"worker process died (exit code {process.exitcode})"
+                        if key not in started:
+                            reason += _unguarded_script_hint()
                         yield finish(key, record_of(task, CRASHED, reason))
                         continue
                     if event["event"] == "record":
@@ -111,6 +115,8 @@ class LocalPool:
                             record = record_of(task, CRASHED, f"an invalid record: {error}")
                         yield finish(key, record)
                     else:
+                        if event["event"] == "start":
+                            started.add(key)
                         emit(event)
         finally:
             for _, process, pipe in running.values():
@@ -118,6 +124,19 @@ class LocalPool:
                 pipe.close()
             for _, process, _ in running.values():
                 process.join()
+
+
+def _unguarded_script_hint() -> str:
+    """Why a worker may die before its fit begins, where this process runs a script: every
+    worker imports that script first (as Python's multiprocessing does), and a script whose
+    fits are not started under ``if __name__ == "__main__":`` starts them again there."""
+    script = getattr(sys.modules["__main__"], "__file__", None)
+    if not script or not str(script).endswith(".py"):
+        return ""
+    return (
+        f", before its fit began: each worker imports {script} first, so a script must start "
+        'its fits under `if __name__ == "__main__":`'
+    )
 
 
 def _fit_in_process(task: FitTask, blas_threads: int, events: Any) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -113,3 +114,26 @@ def test_a_sweep_from_a_dict_gives_its_tidy_table(student, tmp_path):
     assert list(zip(verdicts["first"], verdicts["second"], strict=True)) == [
         ("mnist-000", point) for point in points
     ]
+
+
+def test_a_script_without_the_main_guard_is_told_why_its_fits_died(tmp_path):
+    """Each worker imports the script that started it first (Python's multiprocessing does):
+    one that starts fits at its top level starts them again there, and its workers die."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import backprop_bench\n"
+        "outcome = backprop_bench.compare('digits', ['linear'], seeds=[0], n_train=200)\n"
+        "print(outcome.records[0].reason)\n"
+    )
+    env = {**os.environ, "BACKPROP_BENCH_CACHE": str(tmp_path / "cache")}
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith(
+        f"each worker imports {script} first, so a script must start its fits under "
+        '`if __name__ == "__main__":`'
+    )
