@@ -1,10 +1,13 @@
-"""`backprop-bench regressions BASE HEAD`: which benchmarks changed between two commits by more
-than their own recorded noise floor (results/benchmarks/noise_floor.csv)."""
+"""`backprop-bench regressions BASE HEAD`: did HEAD make a benchmark slower? By default both
+commits are measured in this run, interleaved (``experiments.interleaved``); ``--stored``
+compares their stored asv results against the recorded noise floor
+(results/benchmarks/noise_floor.csv)."""
 
 from __future__ import annotations
 
 import argparse
 import pathlib
+import time
 
 from backprop_bench.cli.options import NOISE_FLOOR, add_asv_options
 
@@ -12,33 +15,114 @@ from backprop_bench.cli.options import NOISE_FLOOR, add_asv_options
 def add(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "regressions",
-        help="compare two commits' asv results against each benchmark's noise floor",
-        description="Compare the asv results of two commits on this machine and flag a "
-        "benchmark only when its change exceeds its own noise floor (measured by "
-        "`backprop-bench noise-floor`). Prints benchmark, base, head, ratio, noise floor and "
-        "verdict; exits 1 when anything is flagged.",
+        help="did HEAD make any benchmark slower than BASE? both measured in one run",
+        description="Measure every benchmark of the asv suite on two commits in one run, "
+        "interleaved: each commit's tree in a long-lived process of its own, the two sampled "
+        "in turn (A B B A) on one core, or at once on two (--schedule duet). Prints HEAD / "
+        "BASE for every benchmark with its 95%% interval, a verdict (slower or faster only "
+        "when the whole interval is beyond the 5%% margin) and the smallest change the run "
+        "could have called; exits 1 when a benchmark is slower. --stored compares two stored "
+        "asv result files against the recorded noise floor instead.",
     )
     parser.add_argument("base", metavar="BASE", help="the commit to compare against")
     parser.add_argument("head", metavar="HEAD", help="the commit under test")
     parser.add_argument(
+        "--schedule",
+        choices=("abba", "duet"),
+        default="abba",
+        help="abba: the two processes take turns on one core (default); duet: one core each, "
+        "sampling at the same time",
+    )
+    parser.add_argument(
+        "--stored",
+        action="store_true",
+        help="compare the two commits' stored asv results (asv run), each benchmark against "
+        "its recorded noise floor, instead of measuring them side by side",
+    )
+    parser.add_argument(
         "--run",
         action="store_true",
-        help="run the asv suite on both commits first (otherwise their results must exist)",
+        help="with --stored: run the asv suite on both commits first",
     )
     add_asv_options(parser)
     parser.add_argument(
         "--noise-floor",
         default=f"results/benchmarks/{NOISE_FLOOR}.csv",
         metavar="CSV",
-        help="the recorded noise floor (default %(default)s)",
+        help="with --stored: the recorded noise floor (default %(default)s)",
     )
     parser.add_argument(
-        "--all", action="store_true", help="list every benchmark, not only the flagged ones"
+        "--all", action="store_true", help="list every benchmark, not only the called ones"
     )
     parser.set_defaults(func=run_regressions)
 
 
 def run_regressions(args: argparse.Namespace) -> int:
+    from backprop_bench.errors import BenchError
+
+    if args.run and not args.stored:
+        raise BenchError("--run runs asv for --stored: without it, both commits are measured here")
+    return _stored(args) if args.stored else _interleaved(args)
+
+
+def _interleaved(args: argparse.Namespace) -> int:
+    """Both commits measured in this run (``experiments.interleaved``)."""
+    import sys
+
+    from backprop_bench.cli.asv_runs import resolve_commit
+    from backprop_bench.experiments import interleaved
+    from backprop_bench.experiments.speed import machine_line
+
+    shas = [resolve_commit(name) for name in (args.base, args.head)]
+    root = pathlib.Path(".asv/regressions")
+    benchmarks = pathlib.Path("benchmarks")
+    if not (benchmarks / "__init__.py").is_file():
+        from backprop_bench.errors import BenchError
+
+        raise BenchError("benchmarks/: no asv suite here; run regressions from the repository root")
+    trees = [interleaved.checkout(sha, root) for sha in shas]
+    log_path = root / f"{shas[0][:8]}-{shas[1][:8]}.log"
+    print(
+        f"regressions: {args.base} ({shas[0][:8]}) -> {args.head} ({shas[1][:8]}), "
+        f"schedule {args.schedule}, on {machine_line()}",
+        flush=True,
+    )
+
+    def progress(row, index: int, total: int) -> None:
+        ratio = f" {row.interval.ratio:.3f}" if row.interval else ""
+        print(f"[{index}/{total}] {row.benchmark.label}:{ratio} {row.verdict}", file=sys.stderr)
+
+    start = time.perf_counter()
+    with open(log_path, "w", encoding="utf-8") as log:
+        rows = interleaved.compare(
+            trees[0], trees[1], benchmarks, args.bench, schedule=args.schedule, log=log,
+            progress=progress,
+        )  # fmt: skip
+    frame = interleaved.table(rows)
+    called = frame[frame["verdict"].isin(interleaved.CALLS)]
+    shown = frame if args.all else called
+    if not shown.empty:
+        print(shown.to_markdown(index=False, floatfmt=".4g"))
+    counts = frame["verdict"].value_counts()
+    widths = frame["detectable ±%"].dropna()
+    print(
+        f"{len(called)} of {len(frame)} benchmarks called ("
+        + ", ".join(f"{counts[v]} {v}" for v in counts.index)
+        + f") in {time.perf_counter() - start:.0f} s; a call needs the whole 95% interval "
+        f"beyond ±{interleaved.MARGIN:.0%}"
+        + (
+            f"; the smallest change this run could call: ±{widths.median():.1f}% (median), "
+            f"±{widths.max():.1f}% (largest)"
+            if len(widths)
+            else ""
+        )
+    )
+    print(f"the processes' output: {log_path}")
+    return 1 if (frame["verdict"] == interleaved.SLOWER).any() else 0
+
+
+def _stored(args: argparse.Namespace) -> int:
+    """Two stored asv result files, each benchmark against its recorded noise floor."""
     from backprop_bench.cli.asv_runs import resolve_commit, run_asv
     from backprop_bench.errors import BenchError
     from backprop_bench.reports import noise

@@ -24,6 +24,10 @@ CONFIDENCE = 0.95
 
 FASTER, SLOWER, NO_DIFFERENCE = "faster", "slower", "no detectable difference"
 
+EXACT_UNITS = ("accuracy", "relative difference")
+"""Units of the asv suite's tracked values that timing cannot move (asv's ``unit`` of the
+benchmark): a change of theirs is the code's, so two commits' values are compared exactly."""
+
 
 def t_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> tuple[float, float]:
     """The t-interval of the mean of ``values`` (at least two): scipy's one-sample t-test's.

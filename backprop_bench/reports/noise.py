@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from backprop_bench.errors import BenchError
+from backprop_bench.experiments.intervals import EXACT_UNITS
 from backprop_bench.reports.asv_results import params_text
 
 LEAST_CHANGE = {"time": 1.10, "peakmemory": 1.10, "track": 1.05}
@@ -42,8 +43,6 @@ its side-by-side ratios), which often agree exactly between the two runs of an A
 rounded as they are. Quantities that do not depend on timing (``EXACT_UNITS``) get
 ``EXACT_CHANGE``: any change of theirs beyond the last rounded digit is the code's."""
 
-EXACT_UNITS = ("accuracy", "relative difference")
-"""Units of tracked values that timing cannot move (asv's ``unit`` of the benchmark)."""
 
 EXACT_CHANGE = 1.002
 

@@ -185,6 +185,7 @@ def test_regressions_command_flags_and_exits_1(results, tmp_path, two_commits, c
         "regressions",
         "HEAD~1",
         "HEAD",
+        "--stored",
         "--asv-results",
         str(results),
         "--noise-floor",
@@ -206,6 +207,7 @@ def test_regressions_command_errors(results, tmp_path, two_commits, capsys):
         "regressions",
         "HEAD~1",
         "HEAD",
+        "--stored",
         "--asv-results",
         str(results),
         "--noise-floor",
@@ -220,7 +222,7 @@ def test_regressions_command_errors(results, tmp_path, two_commits, capsys):
     write_result(results, head, 2_000_000, suite(), machine="other")
     assert main(argv) == 1
     assert "compare runs of one machine and environment" in capsys.readouterr().err
-    assert main(["regressions", "nope", "HEAD", "--noise-floor", str(floor)]) == 1
+    assert main(["regressions", "nope", "HEAD", "--stored", "--noise-floor", str(floor)]) == 1
     assert "commit 'nope': git knows no such commit here" in capsys.readouterr().err
 
 

@@ -1,0 +1,408 @@
+"""Two commits' benchmarks measured in one run, interleaved: what ``backprop-bench regressions
+BASE HEAD`` does by default.
+
+Timing commit A and then commit B minutes apart measures the machine as much as the code: on
+this project's machines pure-Python speed switches between two modes 1.8x apart, in stretches
+of up to a second. So both commits are measured at once:
+
+1. Each commit's tree is extracted once (``git archive``) under ``.asv/regressions/<sha>`` and
+   reused when the commit is seen again. Its packages run on this environment's interpreter and
+   libraries, so the two commits differ in their own code only.
+2. One long-lived process serves each commit (``bench_worker.py``, run by path from this
+   checkout with the commit's tree first on ``PYTHONPATH``). Both time the functions of this
+   checkout's asv suite, built the way asv builds them (``setup_cache``, ``setup``, samples of
+   ``number`` calls).
+3. Every benchmark is sampled in rounds. ``abba`` (the default): both processes are pinned to
+   one core and take turns, A B B A, then B A A B, so that neither always goes first. ``duet``:
+   the two sample at the same time, each on a core of its own, then again with the cores
+   swapped. Either way a round gives one pair: A's two samples against B's two. Rounds go on
+   until the ratio's interval is within ``TARGET_HALF_WIDTH``, or ``MAX_ROUNDS``, or
+   ``BENCH_SECONDS`` are spent. Measured on this project's 2-core machine, a commit against
+   itself moved by a median of 0.6% (90th percentile 3.8%) with ``abba``, and by 1.1% (5.7%)
+   with ``duet``, which also called one false change: two processes at once share the memory
+   and caches that one of them alone would have. So ``abba`` is the default.
+4. HEAD / BASE is the geometric mean of the rounds' ratios, with its 95% interval
+   (``intervals.ratio_interval``). The verdict calls a benchmark slower (or faster) only when the
+   whole interval lies beyond ``MARGIN``. The 95% interval alone would, over some 80
+   benchmarks, call about four in every run of a commit against itself. Demanding a 5%
+   margin as well holds the false calls of a whole run down without a per-benchmark
+   correction. Each row also gives the smallest change this run could have called: the margin
+   widened by the interval's half-width.
+
+Track benchmarks are taken A B B A once. Accuracies and other values timing cannot move are
+compared exactly. The other tracks are ratios the suite measures within one process; they are
+reported, not called (``_track`` says why). Memory benchmarks are left to ``asv run``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import select
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from backprop_bench.errors import BenchError
+from backprop_bench.experiments.intervals import EXACT_UNITS, RatioInterval, ratio_interval
+
+WORKER = Path(__file__).with_name("bench_worker.py")
+
+MARGIN = 0.05
+"""The smallest change worth a call: 5%, above the A/A spread of paired samples on this
+project's machines, below the 10% slowdowns a contributor introduces and must see called."""
+
+TARGET_HALF_WIDTH = 0.015
+"""A benchmark's rounds stop once its interval is within ±1.5%: well inside the margin."""
+
+MIN_ROUNDS, MAX_ROUNDS = 4, 40
+BENCH_SECONDS = 5.0
+"""The sampling time one benchmark gets at most, past its first ``MIN_ROUNDS`` rounds."""
+
+REPLY_SECONDS = 600.0
+"""A worker that has not answered one request in this long is taken for hung."""
+
+SCHEDULES = ("abba", "duet")
+SLOWER, FASTER, NO_CHANGE = "slower", "faster", "no detectable change"
+HIGHER, LOWER = "higher", "lower"
+REPORTED = "reported"
+REPORTED_NOTE = "a ratio measured within one process: reported, not called"
+CALLS = (SLOWER, FASTER, HIGHER, LOWER, "changed", "failed")
+"""The verdicts a run reports by default (the others: no detectable change, same, skipped,
+not compared)."""
+
+
+def checkout(sha: str, root: Path, repo: Path = Path(".")) -> Path:
+    """Commit ``sha``'s tree under ``root/sha``, extracted once with ``git archive`` and reused
+    while its marker names the commit; a half-written one is replaced whole."""
+    folder = root / sha
+    marker = folder / ".commit"
+    if marker.is_file() and marker.read_text(encoding="ascii").strip() == sha:
+        return folder
+    done = subprocess.run(
+        ["git", "-C", str(repo), "archive", "--format=tar", sha], capture_output=True, check=False
+    )
+    if done.returncode != 0:
+        problem = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["failed"]
+        raise BenchError(f"commit {sha[:8]}: git archive failed ({problem[0]})")
+    partial = root / f".{sha}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(done.stdout)) as archive:
+        archive.extractall(partial, filter="data")
+    (partial / ".commit").write_text(sha + "\n", encoding="ascii")
+    shutil.rmtree(folder, ignore_errors=True)
+    os.replace(partial, folder)
+    return folder
+
+
+class BenchProcess:
+    """One commit's long-lived benchmark process (``bench_worker.py``)."""
+
+    def __init__(self, tree: Path, benchmarks: Path, label: str, log: Any) -> None:
+        self.label = label
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tree), *_pythonpath()])}
+        self.process = subprocess.Popen(
+            [sys.executable, str(WORKER), str(benchmarks.resolve())],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            env=env,
+        )
+        self.pid = self.read()["pid"]
+
+    def send(self, **request: Any) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+
+    def read(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        ready, _, _ = select.select([self.process.stdout], [], [], REPLY_SECONDS)
+        line = self.process.stdout.readline() if ready else ""
+        if not line:
+            code = self.process.poll()
+            why = f"exit code {code}" if code is not None else "no answer"
+            raise BenchError(f"the {self.label} benchmark process stopped ({why}); see its log")
+        return json.loads(line)
+
+    def ask(self, **request: Any) -> dict[str, Any]:
+        self.send(**request)
+        return self.read()
+
+    def pin(self, cores: set[int]) -> None:
+        """Run this process on ``cores`` only (Linux; elsewhere a no-op)."""
+        if hasattr(os, "sched_setaffinity"):
+            os.sched_setaffinity(self.pid, cores)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            try:
+                self.send(op="quit")
+                self.process.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                self.process.kill()
+                self.process.wait()
+
+
+def _pythonpath() -> list[str]:
+    return [part for part in os.environ.get("PYTHONPATH", "").split(os.pathsep) if part]
+
+
+@dataclass(frozen=True)
+class BenchmarkId:
+    """One benchmark at one parameter combination (``param`` None: it has no parameters)."""
+
+    name: str
+    param: int | None
+    label: str  # the name with its parameter values, for tables
+    kind: str  # asv's type: time, track, peakmemory, ...
+    unit: str = ""  # asv's unit: seconds, accuracy, ...
+
+
+def benchmark_ids(process: BenchProcess, pattern: str | None = None) -> list[BenchmarkId]:
+    """Every benchmark of the suite, at every parameter combination, as ``process`` finds it
+    (the suite is imported there, never here); those whose name matches the regular
+    expression ``pattern`` where given."""
+    import re
+
+    reply = process.ask(op="list")
+    if "error" in reply:
+        raise BenchError(f"the asv suite cannot be read: {reply['error']}")
+    found = [BenchmarkId(**item) for item in reply["benchmarks"]]
+    return [bench for bench in found if not pattern or re.search(pattern, bench.name)]
+
+
+@dataclass(frozen=True)
+class Row:
+    """HEAD against BASE on one benchmark."""
+
+    benchmark: BenchmarkId
+    verdict: str
+    interval: RatioInterval | None = None
+    base: float | None = None  # seconds per call (time) or the value (track), the median
+    head: float | None = None
+    rounds: int = 0
+    note: str = ""
+
+    @property
+    def detectable(self) -> float | None:
+        """The smallest change, either way, that this row's interval could have called."""
+        if self.interval is None or self.verdict == REPORTED:
+            return None
+        return (1 + MARGIN) * (1 + self.interval.half_width) - 1
+
+
+def verdict(interval: RatioInterval, kind: str = "time", margin: float = MARGIN) -> str:
+    """HEAD's verdict: beyond the margin either way with the whole interval, or no change."""
+    up, down = (SLOWER, FASTER) if kind == "time" else (HIGHER, LOWER)
+    if interval.low > 1 + margin:
+        return up
+    if interval.high < 1 / (1 + margin):
+        return down
+    return NO_CHANGE
+
+
+class Pair:
+    """The two processes and the schedule that alternates them."""
+
+    def __init__(self, base: BenchProcess, head: BenchProcess, schedule: str, cores: Sequence[int]):
+        if schedule not in SCHEDULES:
+            raise BenchError(f"--schedule {schedule!r}: choose {' or '.join(SCHEDULES)}")
+        self.base, self.head, self.schedule = base, head, schedule
+        self.cores = list(cores)
+
+    def release(self) -> None:
+        """Both processes back on every core: a benchmark's set-up and its tracked values run
+        as they would under asv (one of them times a 2-worker cluster); only samples are
+        pinned."""
+        for process in (self.base, self.head):
+            process.pin(set(self.cores))
+
+    def both(self, **request: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The same request to both, one after the other."""
+        return self.base.ask(**request), self.head.ask(**request)
+
+    def round(self, number: int, index: int) -> tuple[float, float]:
+        """One round of samples: (BASE's seconds, HEAD's seconds)."""
+        if self.schedule == "duet" and len(self.cores) >= 2:
+            took = [0.0, 0.0]
+            for cores in ((self.cores[0], self.cores[1]), (self.cores[1], self.cores[0])):
+                self.base.pin({cores[0]})  # at the same time, each on its core, then swapped
+                self.head.pin({cores[1]})
+                for process in (self.base, self.head):
+                    process.send(op="sample", number=number)
+                took[0] += _seconds(self.base.read())
+                took[1] += _seconds(self.head.read())
+            return took[0], took[1]
+        for process in (self.base, self.head):
+            process.pin({self.cores[-1]})
+        a, b = (self.base, self.head) if index % 2 == 0 else (self.head, self.base)
+        order = (a, b, b, a)  # A B B A, then B A A B
+        took = {id(self.base): 0.0, id(self.head): 0.0}
+        for process in order:
+            took[id(process)] += _seconds(process.ask(op="sample", number=number))
+        return took[id(self.base)], took[id(self.head)]
+
+
+def _seconds(reply: dict[str, Any]) -> float:
+    if "error" in reply:
+        raise _Failed(reply["error"])
+    return float(reply["seconds"])
+
+
+class _Failed(Exception):
+    """A benchmark failed in a worker: its row says why, and the run goes on."""
+
+
+def measure(pair: Pair, bench: BenchmarkId) -> Row:
+    """HEAD against BASE on ``bench``: prepare both, then sample in rounds (module docstring)."""
+    if bench.kind not in ("time", "track"):
+        return Row(bench, "not compared", note="memory is measured by asv run")
+    replies = pair.both(op="prepare", name=bench.name, param=bench.param)
+    for side, reply in zip(("base", "head"), replies, strict=True):
+        if "error" in reply:
+            return Row(bench, "failed", note=f"{side}: {reply['error']}")
+    if any(reply["skipped"] for reply in replies):
+        return Row(bench, "skipped", note="skipped by the suite")
+    try:
+        return _track(pair, bench) if bench.kind == "track" else _time(pair, bench)
+    except _Failed as error:
+        return Row(bench, "failed", note=str(error))
+    finally:
+        pair.release()
+
+
+def _time(pair: Pair, bench: BenchmarkId) -> Row:
+    reply = pair.base.ask(op="calibrate")
+    if "error" in reply:
+        raise _Failed(reply["error"])
+    number = int(reply["number"])
+    pair.round(number, 1)  # warm-up, not kept
+    base: list[float] = []
+    head: list[float] = []
+    start = time.perf_counter()
+    while True:
+        b, h = pair.round(number, len(base))
+        base.append(b)
+        head.append(h)
+        if len(base) < MIN_ROUNDS:
+            continue
+        interval = ratio_interval(head, base)
+        spent = time.perf_counter() - start
+        if (
+            interval.half_width <= TARGET_HALF_WIDTH
+            or len(base) >= MAX_ROUNDS
+            or spent >= BENCH_SECONDS
+        ):
+            break
+    per_call = 2 * number  # two samples of ``number`` calls per round and side
+    return Row(
+        bench,
+        verdict(interval),
+        interval,
+        statistics.median(base) / per_call,
+        statistics.median(head) / per_call,
+        len(base),
+    )
+
+
+def _track(pair: Pair, bench: BenchmarkId) -> Row:
+    """A track's values, taken A B B A. Values that timing cannot move (``EXACT_UNITS``:
+    accuracies, agreement) are compared exactly: ``same`` or ``changed``. The others are ratios
+    the suite measures side by side within one process (a rung speedup, the network over a
+    peer): between two processes they moved by more than their own repeats show (an A/A run
+    read 0.54 for the network over JAX), so they are reported with their ratio, never called.
+    The times they are made of are benchmarks of their own."""
+    values: dict[str, list[Any]] = {"base": [], "head": []}
+    for side in ("base", "head", "head", "base"):
+        reply = getattr(pair, side).ask(op="track")
+        if "error" in reply:
+            raise _Failed(reply["error"])
+        values[side].append(reply["value"])
+    base, head = values["base"], values["head"]
+    numbers = all(isinstance(v, (int, float)) and math.isfinite(v) for v in base + head)
+    if bench.unit in EXACT_UNITS or not numbers or min(base + head) <= 0:
+        same = sorted(map(repr, base)) == sorted(map(repr, head))
+        return Row(bench, "same" if same else "changed", note=f"{base[0]!r} -> {head[0]!r}")
+    ratio = statistics.median(head) / statistics.median(base)
+    return Row(
+        bench,
+        REPORTED,
+        RatioInterval(ratio, ratio, ratio, 2),
+        statistics.median(base),
+        statistics.median(head),
+        1,
+        REPORTED_NOTE,
+    )
+
+
+def compare(
+    base_tree: Path,
+    head_tree: Path,
+    benchmarks: Path,
+    pattern: str | None = None,
+    *,
+    schedule: str = "abba",
+    cores: Sequence[int] | None = None,
+    log: Any = None,
+    progress: Callable[[Row, int, int], None] | None = None,
+) -> list[Row]:
+    """Measure every benchmark of the suite in ``benchmarks`` (those matching ``pattern``) on
+    the two trees, interleaved (module docstring)."""
+    cores = sorted(os.sched_getaffinity(0)) if cores is None else list(cores)
+    base = BenchProcess(base_tree, benchmarks, "BASE", log)
+    try:
+        head = BenchProcess(head_tree, benchmarks, "HEAD", log)
+    except BaseException:
+        base.close()
+        raise
+    rows = []
+    try:
+        ids = benchmark_ids(head, pattern)
+        if not ids:
+            raise BenchError(f"no benchmark of {benchmarks}/ matches {pattern!r}")
+        pair = Pair(base, head, schedule, cores)
+        for index, bench in enumerate(ids, 1):
+            row = measure(pair, bench)
+            rows.append(row)
+            if progress is not None:
+                progress(row, index, len(ids))
+    finally:
+        base.close()
+        head.close()
+    return rows
+
+
+def table(rows: Sequence[Row]) -> Any:
+    """One line per row, as a pandas DataFrame: the benchmark, BASE and HEAD (seconds per call,
+    or a track's value), HEAD / BASE with its 95% interval, the verdict, the smallest change
+    the row could have called, the rounds."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "benchmark": [row.benchmark.label for row in rows],
+            "base": [row.base for row in rows],
+            "head": [row.head for row in rows],
+            "head/base": [row.interval.ratio if row.interval else None for row in rows],
+            "95% CI low": [row.interval.low if row.interval else None for row in rows],
+            "95% CI high": [row.interval.high if row.interval else None for row in rows],
+            "verdict": [row.verdict for row in rows],
+            "detectable ±%": [
+                None if row.detectable is None else 100 * row.detectable for row in rows
+            ],
+            "rounds": [row.rounds for row in rows],
+            "note": [row.note for row in rows],
+        }
+    )
