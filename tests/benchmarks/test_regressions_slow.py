@@ -73,7 +73,7 @@ def test_planted_slowdown_is_called_and_a_commit_against_itself_is_not(tmp_path)
     assert planted.returncode == 1, planted.stdout[-3000:] + planted.stderr[-3000:]
     verdicts = calls(planted.stdout)
     measured = {label for label, verdict in verdicts.items() if verdict != "skipped"}
-    per_sample = {label for label in measured if "(per_sample," in label}
+    per_sample = {label for label in measured if "('per_sample'," in label}
     assert per_sample, planted.stdout
     called = {label: verdict for label, verdict in verdicts.items() if label in measured}
     assert {label for label, v in called.items() if v != "no detectable change"} == per_sample, (
