@@ -70,8 +70,7 @@ def _interleaved(args: argparse.Namespace) -> int:
     import sys
 
     from backprop_bench.cli.asv_runs import resolve_commit
-    from backprop_bench.experiments import interleaved
-    from backprop_bench.experiments.speed import machine_line
+    from backprop_bench.experiments import environment, interleaved
 
     shas = [resolve_commit(name) for name in (args.base, args.head)]
     root = pathlib.Path(".asv/regressions")
@@ -84,7 +83,9 @@ def _interleaved(args: argparse.Namespace) -> int:
     log_path = root / f"{shas[0][:8]}-{shas[1][:8]}.log"
     print(
         f"regressions: {args.base} ({shas[0][:8]}) -> {args.head} ({shas[1][:8]}), "
-        f"schedule {args.schedule}, on {machine_line()}",
+        f"schedule {args.schedule}, on {environment.cpu_model()}, {environment.host_line()}, "
+        f"{environment.blas_line(environment.blas(), threads=False)}; the benchmarks set their "
+        "own BLAS threads (BACKPROP_BENCH_ASV_BLAS_THREADS, 1 unless set)",
         flush=True,
     )
 
