@@ -174,7 +174,9 @@ def test_an_interrupted_run_cancels_the_pending_fits_and_keeps_the_finished(
     assert again.this_run["cached"] >= 2 and len(again.records) == 12
 
 
-def test_a_plugin_runs_on_the_cluster_workers_that_can_import_it(tmp_path, local_cluster, monkeypatch):
+def test_a_plugin_runs_on_the_cluster_workers_that_can_import_it(
+    tmp_path, local_cluster, monkeypatch
+):
     """A model of one's own runs where the workers can import it; on workers that cannot
     (this module's cluster was started without it on their path) its fits are crashed records
     saying so, never cached."""
