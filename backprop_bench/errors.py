@@ -7,3 +7,9 @@ class BenchError(Exception):
 
 class DatasetError(BenchError):
     """A dataset could not be read, verified, fetched or cached."""
+
+
+def one_line(error: BaseException) -> str:
+    """``error`` as ``Type: its first line`` (a record's reason, a part of a one-line error)."""
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")

@@ -35,6 +35,7 @@ import traceback
 
 
 def _one_line(error: BaseException) -> str:
+    """``errors.one_line``, restated: this script imports nothing of the package (see above)."""
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
 

@@ -226,9 +226,14 @@ def plan(
     )
     version = code_version()
     tasks = []
+    plugin_codes: dict[str, str] = {}  # by import path: a grid's points share one plugin
     for spec in specs:
         # a plugin's own code is part of its fits' identity (the suite's is ``version``)
-        plugin = {} if spec.plugin is None else {"plugin_code": spec.plugin.code}
+        plugin = {}
+        if spec.plugin is not None:
+            if spec.kind not in plugin_codes:
+                plugin_codes[spec.kind] = spec.plugin.code
+            plugin = {"plugin_code": plugin_codes[spec.kind]}
         for seed in seeds_for(spec, seeds):
             available = spec.unavailable() is None
             hyperparameters = spec.hyperparameters(seed, n_train) if available else {}

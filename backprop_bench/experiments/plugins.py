@@ -29,7 +29,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from backprop_bench.errors import BenchError
+from backprop_bench.errors import BenchError, one_line
 from backprop_bench.experiments.imports import imported_sources
 
 ENTRY_POINT_GROUP = "backprop_bench.models"
@@ -83,11 +83,6 @@ def _split(target: str) -> tuple[str, str]:
     return module, name
 
 
-def _one_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
-
-
 def _import(target: str) -> Any:
     module, _ = _split(target)
     try:
@@ -99,11 +94,11 @@ def _import(target: str) -> Any:
                 "or its folder on PYTHONPATH?)"
             ) from None
         raise BenchError(
-            f"model {target!r}: importing {module} failed: {_one_line(error)}"
+            f"model {target!r}: importing {module} failed: {one_line(error)}"
         ) from None
     except Exception as error:  # a plugin's own bug at import time
         raise BenchError(
-            f"model {target!r}: importing {module} failed: {_one_line(error)}"
+            f"model {target!r}: importing {module} failed: {one_line(error)}"
         ) from None
 
 
@@ -133,7 +128,7 @@ def load(target: str) -> Plugin:
         estimator = factory()
     except Exception as error:
         raise BenchError(
-            f"model {target!r}: {_split(target)[1]}() raised {_one_line(error)}"
+            f"model {target!r}: {_split(target)[1]}() raised {one_line(error)}"
         ) from None
     needs = ("fit", "predict", "get_params", "set_params")
     missing = [method for method in needs if not callable(getattr(estimator, method, None))]
@@ -146,7 +141,7 @@ def load(target: str) -> Plugin:
     try:
         parameters = tuple(estimator.get_params())
     except Exception as error:
-        raise BenchError(f"model {target!r}: get_params() raised {_one_line(error)}") from None
+        raise BenchError(f"model {target!r}: get_params() raised {one_line(error)}") from None
     return Plugin(target, engine(target), "random_state" in parameters, parameters)
 
 

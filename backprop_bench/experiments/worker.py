@@ -16,17 +16,12 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from backprop_bench.errors import BenchError
+from backprop_bench.errors import BenchError, one_line
 from backprop_bench.experiments import environment, fitting
 from backprop_bench.experiments.models import code_version
 from backprop_bench.experiments.planning import FitTask
 from backprop_bench.experiments.records import CRASHED, DIVERGED, OK, FitRecord
 from nets.errors import DivergenceError
-
-
-def _one_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
 def record_of(task: FitTask, status: str, reason: str | None = None, **measured: Any) -> FitRecord:
@@ -89,9 +84,9 @@ def fit_task(task: FitTask, on_epoch: Callable[[int, int], None] | None = None) 
         }
         measured = fitting.fit_one(task.spec, experiment, task.seed, on_epoch=on_epoch)
     except DivergenceError as error:  # a result: this model, these settings, this seed diverge
-        return record_of(task, DIVERGED, _one_line(error), **data)
+        return record_of(task, DIVERGED, one_line(error), **data)
     except Exception as error:  # a bug or a broken environment: not a result, never cached
-        return record_of(task, CRASHED, _one_line(error), **data)
+        return record_of(task, CRASHED, one_line(error), **data)
     return record_of(task, OK, **data, **measured)
 
 
