@@ -33,6 +33,8 @@ STAGING = ".staging"
 MANIFEST = ".manifest.json"  # in the staging folder, written last: the move may begin
 #: What the suite writes into a results folder; a folder holding anything else is not one.
 SUITE_SUFFIXES = (".csv", ".md", ".png", ".json", ".jsonl", ".txt")
+#: What ``backprop-bench site`` writes into its folder: pages, their scripts and stylesheet.
+SITE_SUFFIXES = (".html", ".js", ".css", ".csv", ".png")
 FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.=,+-]{0,199}")
 
 
@@ -86,13 +88,21 @@ class OutputFolder:
     to write every new file into; on leaving, the new files replace the folder's (``keep``
     names files copied into the stage first, ``whole=False`` keeps old files the new set
     lacks). A failure while writing (a full disk) is a one-line ``BenchError`` and leaves the
-    folder as it was.
+    folder as it was. ``suffixes`` are the kinds of file such a folder holds (a results
+    folder's by default, ``SITE_SUFFIXES`` for a site): a folder holding others is refused.
     """
 
-    def __init__(self, path: str | os.PathLike, option: str = "--out", after: str = "") -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        option: str = "--out",
+        after: str = "",
+        suffixes: tuple[str, ...] = SUITE_SUFFIXES,
+    ) -> None:
         self.path = Path(path)
         self.option = option
         self.after = after  # said after a failure to write: what is still kept elsewhere
+        self.suffixes = suffixes
         self._lock: Any = None
 
     def __enter__(self) -> OutputFolder:
@@ -110,11 +120,12 @@ class OutputFolder:
             entry.name
             for entry in self.path.iterdir()
             if not entry.name.startswith(".")
-            and (not entry.is_file() or entry.suffix not in SUITE_SUFFIXES)
+            and (not entry.is_file() or entry.suffix not in self.suffixes)
         ]
         if foreign:
+            what = "a results folder" if self.suffixes == SUITE_SUFFIXES else "a site's folder"
             raise BenchError(
-                f"{self.option} {self.path}: not a results folder (it holds "
+                f"{self.option} {self.path}: not {what} (it holds "
                 f"{', '.join(sorted(foreign)[:3])}); choose a new or empty folder"
             )
         lock = FileLock(str(self.path / LOCK), timeout=0)
@@ -192,7 +203,7 @@ class OutputFolder:
         if manifest.get("whole", True):
             for entry in self.path.iterdir():
                 old = entry.name not in names and not entry.name.startswith(".")
-                if old and entry.suffix in SUITE_SUFFIXES and not entry.is_dir():
+                if old and entry.suffix in self.suffixes and not entry.is_dir():
                     entry.unlink()
         shutil.rmtree(stage)
 

@@ -1,6 +1,6 @@
 """The ``backprop-bench`` command line: one module per command (``fetch``, ``train``,
 ``speed``, ``compare`` with ``reproduce``, ``sweep``, ``anchors``, ``report``, ``noise-floor``,
-``regressions``, ``asv-site``, ``environment``), each with an ``add(subparsers)`` that
+``regressions``, ``asv-site``, ``site``, ``environment``), each with an ``add(subparsers)`` that
 declares its arguments and sets ``func``. Library code never prints; printing and progress bars
 happen here. Errors that are the user's to fix (``BenchError``, ``nets.errors.NetsError``)
 become one line on stderr and exit status 1; ``--debug`` shows the traceback instead.
@@ -21,6 +21,7 @@ from backprop_bench.cli import (
     noise_floor,
     regressions,
     report,
+    site,
     speed,
     sweep,
     train,
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         noise_floor,
         regressions,
         asv_site,
+        site,
     ):
         command.add(subparsers)
     return parser

@@ -7,7 +7,7 @@ import pathlib
 import subprocess
 import sys
 
-HTML_DIR = ".asv/html"  # asv.conf.json's html_dir
+from backprop_bench.cli.options import ASV_HTML
 
 
 def add(subparsers: argparse._SubParsersAction) -> None:
@@ -20,7 +20,7 @@ def add(subparsers: argparse._SubParsersAction) -> None:
         "the pages at them. View it with `asv preview`.",
     )
     parser.add_argument(
-        "--html", default=HTML_DIR, metavar="DIR", help="asv's html_dir (default %(default)s)"
+        "--html", default=ASV_HTML, metavar="DIR", help="asv's html_dir (default %(default)s)"
     )
     parser.add_argument(
         "--no-publish", action="store_true", help="only rewrite an already published site"

@@ -8,6 +8,7 @@ import argparse
 from backprop_bench.errors import BenchError
 
 ASV_RESULTS = ".asv/results"
+ASV_HTML = ".asv/html"  # asv.conf.json's html_dir: where `asv publish` builds its site
 """asv's results folder, as asv.conf.json sets it."""
 
 NOISE_FLOOR = "noise_floor"

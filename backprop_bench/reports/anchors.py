@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from backprop_bench.errors import BenchError
 from backprop_bench.experiments.intervals import t_interval
 from backprop_bench.experiments.records import BEST_EPOCH, FINAL, FitRecord
 from backprop_bench.reports.verdicts import wilson_interval
@@ -251,10 +252,27 @@ def ordinal(percent: float) -> str:
     return f"{n}{suffix}"
 
 
+ANCHORS_CSV = "anchors.csv"
+
+
+def read_anchors(folder: Path) -> pd.DataFrame:
+    """``folder``'s anchors.csv, checked: readable, with the columns its summary reads; a
+    ``BenchError`` names the file and what is wrong."""
+    path = folder / ANCHORS_CSV
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError) as error:
+        raise BenchError(f"{path}: not a readable table ({error})") from None
+    needed = ("anchor", "dataset", "published", "ours", "ci_low", "ci_high", "verdict")
+    missing = [column for column in needed if column not in table]
+    if missing:
+        raise BenchError(f"{path}: no column {missing[0]!r}")
+    return table
+
+
 def readme_block(folder: Path) -> str | None:
     """The README's anchors block: the summary of ``folder``'s anchors.csv (links relative to
     ``folder``); ``None`` when it has none."""
-    table = folder / "anchors.csv"
-    if not table.is_file():
+    if not (folder / ANCHORS_CSV).is_file():
         return None
-    return anchors_summary(pd.read_csv(table), "anchors.md")
+    return anchors_summary(read_anchors(folder), "anchors.md")

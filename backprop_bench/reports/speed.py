@@ -7,13 +7,21 @@ renders what it measured: ``speed.csv`` and ``speed.md`` (the header lines, then
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from backprop_bench.experiments.intervals import FASTER, SLOWER
+from backprop_bench.errors import BenchError
+from backprop_bench.experiments.intervals import FASTER, NO_DIFFERENCE, SLOWER
 from backprop_bench.experiments.records import FLOAT32, Header, SideBySide
 from backprop_bench.files import atomic_write_text
+
+SPEED_CSV = "speed.csv"
+TEXT_COLUMNS = ("measurement", "a", "b", "a is")
+NUMBER_COLUMNS = ("a median (s)", "b median (s)", "ratio a/b", "95% CI low", "95% CI high",
+                  "half-width %", "ratio min", "ratio max", "repeats")  # fmt: skip
 
 
 def speed_table(comparisons: list[SideBySide]) -> pd.DataFrame:
@@ -45,9 +53,7 @@ def speed_markdown(table: pd.DataFrame) -> str:
     return table.to_markdown(index=False, floatfmt=".3g")
 
 
-def write_speed(
-    comparisons: list[SideBySide], header: Header, out_dir: str
-) -> list[Path]:
+def write_speed(comparisons: list[SideBySide], header: Header, out_dir: str) -> list[Path]:
     """Write ``speed.csv``, ``speed.md`` (header lines, then the table) and ``summary.md`` (what
     the README shows) into ``out_dir``."""
     folder = Path(out_dir)
@@ -55,14 +61,70 @@ def write_speed(
     lines = "\n".join(f"{line}  " for line in header.lines())
     markdown = f"{lines}\n\n{speed_markdown(table)}"
     return [
-        atomic_write_text(folder / "speed.csv", table.to_csv(index=False)),
+        atomic_write_text(folder / SPEED_CSV, table.to_csv(index=False)),
         atomic_write_text(folder / "speed.md", markdown + "\n"),
         atomic_write_text(folder / "summary.md", speed_summary(comparisons, header)),
     ]
 
 
+@dataclass(frozen=True)
+class SpeedFolder:
+    """What ``write_speed`` left in a folder, read back: the table, the summary's text, and
+    the header's facts (``date``, ``data``, ``machine``)."""
+
+    table: pd.DataFrame
+    summary: str
+    facts: dict[str, str]
+
+
+def read_speed(folder: Path) -> SpeedFolder:
+    """``folder``'s speed.csv, checked (its columns, positive numbers, an interval around each
+    ratio, a known verdict), with summary.md and speed.md's header; a ``BenchError`` names the
+    file, the row and the column at fault."""
+    path = folder / SPEED_CSV
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError) as error:
+        raise BenchError(f"{path}: not a readable table ({error})") from None
+    missing = [c for c in (*TEXT_COLUMNS, *NUMBER_COLUMNS) if c not in table]
+    if missing:
+        raise BenchError(f"{path}: no column {missing[0]!r}")
+    for column in NUMBER_COLUMNS:
+        values = pd.to_numeric(table[column], errors="coerce")
+        bad = table.index[~(values > 0)]
+        if len(bad):
+            raise BenchError(
+                f"{path} row {bad[0] + 1}: {column} {table[column][bad[0]]!r} is not a positive "
+                "number"
+            )
+        table[column] = values
+    outside = table.index[~((table["95% CI low"] <= table["ratio a/b"])
+                            & (table["ratio a/b"] <= table["95% CI high"]))]  # fmt: skip
+    if len(outside):
+        raise BenchError(f"{path} row {outside[0] + 1}: the ratio lies outside its interval")
+    unknown = table.index[~table["a is"].isin([FASTER, SLOWER, NO_DIFFERENCE])]
+    if len(unknown):
+        raise BenchError(f"{path} row {unknown[0] + 1}: a is {table['a is'][unknown[0]]!r}")
+    for column in TEXT_COLUMNS:
+        table[column] = table[column].astype(str)
+    summary = folder / "summary.md"
+    header = folder / "speed.md"
+    facts: dict[str, str] = {}
+    if header.is_file():
+        lines = header.read_text(encoding="utf-8").split("\n\n", 1)[0].splitlines()
+        when = re.match(r"backprop-bench speed, ([\d-]+)", lines[0] if lines else "")
+        if when:
+            facts["date"] = when.group(1)
+        for line in lines[1:]:
+            name, _, value = line.strip().partition(": ")
+            if name in ("data", "machine"):
+                facts[name] = value
+    text = summary.read_text(encoding="utf-8") if summary.is_file() else ""
+    return SpeedFolder(table, text, facts)
+
+
 def _ratio(comparison: SideBySide, digits: int) -> str:
-    """"0.55 (95% CI 0.54-0.57)"."""
+    """ "0.55 (95% CI 0.54-0.57)"."""
     found = comparison.interval
     return f"{found.ratio:.{digits}f} (95% CI {found.low:.{digits}f}-{found.high:.{digits}f})"
 
@@ -92,8 +154,7 @@ def speed_summary(comparisons: list[SideBySide], header: Header) -> str:
     lines = [
         f"Measured by `backprop-bench speed` ({header.when}; {header.machine}). "
         "Each ratio is the geometric mean of the repeats' own ratios (the two timed back to "
-        "back), with its 95% interval over the repeats. "
-        + _reached(comparisons, header),
+        "back), with its 95% interval over the repeats. " + _reached(comparisons, header),
         "",
     ]
     if "mlp" in by_topic:

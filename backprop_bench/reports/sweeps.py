@@ -8,7 +8,8 @@ those files alone (``backprop-bench report`` does that for a committed folder):
   accuracies, fit and predict time, seconds per epoch, parameters, memory, engine, dtype);
 - per swept axis, ``accuracy_vs_AXIS.png`` and ``time_vs_AXIS.png``: test accuracy, and fit and
   predict time, against the axis, one line per model (the mean over seeds) with the spread over
-  seeds (smallest to largest) as a band; log-log where the axis is n_train;
+  seeds (smallest to largest) as a band; a log axis where its values are log-spaced
+  (``log_spaced``: n_train's 1,000 to 60,000), and log times;
 - ``exponents.csv``: for each model, the slope b of log(time) = a + b log(n_train), fitted by
   least squares (``scipy.stats.linregress``, with its standard error) to the mean times;
 - ``crossings.csv``: the n_train between which the network overtakes, or falls behind, each
@@ -136,7 +137,7 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _line(frame: pd.DataFrame, axis: str, axes: Sequence[str]) -> pd.Series:
+def line_names(frame: pd.DataFrame, axis: str, axes: Sequence[str]) -> pd.Series:
     """The line each fit belongs to when plotted against ``axis``: its model and every other
     swept value it has."""
     others = [name for name in axes if name != axis and name in frame]
@@ -148,19 +149,36 @@ def _line(frame: pd.DataFrame, axis: str, axes: Sequence[str]) -> pd.Series:
     return frame.apply(line, axis=1) if len(frame) else pd.Series([], dtype=str)
 
 
-def _summary(frame: pd.DataFrame, axis: str, axes: Sequence[str], column: str) -> pd.DataFrame:
+def over_seeds(frame: pd.DataFrame, axis: str, axes: Sequence[str], column: str) -> pd.DataFrame:
     """Mean, smallest and largest of ``column`` over seeds, per line and value of ``axis``."""
-    done = frame[frame["status"] == "ok"].assign(line=lambda f: _line(f, axis, axes))
+    done = frame[frame["status"] == "ok"].assign(line=lambda f: line_names(f, axis, axes))
     done = done.dropna(subset=[column])
     grouped = done.groupby(["line", axis], sort=False)[column]
     return grouped.agg(["mean", "min", "max", "count"]).reset_index().sort_values(["line", axis])
 
 
+def log_spaced(values: Sequence[Any]) -> bool:
+    """Whether an axis's ``values`` are better drawn on a log scale: at least three positive
+    numbers spanning a factor of 10 or more, whose steps are more even as ratios than as
+    differences (1,000, 2,000, 5,000 ... 60,000, not 10, 20, 30 ... 100)."""
+    numbers = pd.to_numeric(pd.Series(list(values)), errors="coerce")
+    if numbers.isna().any():
+        return False
+    points = np.unique(numbers.to_numpy(dtype=float))
+    if len(points) < 3 or points[0] <= 0 or points[-1] / points[0] < 10:
+        return False
+
+    def unevenness(steps: np.ndarray) -> float:
+        return float(np.std(steps) / np.mean(steps))
+
+    return unevenness(np.diff(np.log(points))) < unevenness(np.diff(points))
+
+
 def plot_axis(frame: pd.DataFrame, axis: str, axes: Sequence[str], out_dir: Path) -> list[Path]:
     """``accuracy_vs_AXIS.png`` and ``time_vs_AXIS.png`` (fit and predict side by side)."""
-    logx = axis == "n_train"
+    logx = log_spaced(frame[axis].dropna())
     paths = []
-    accuracy = _summary(frame, axis, axes, "test_accuracy")
+    accuracy = over_seeds(frame, axis, axes, "test_accuracy")
     figure, ax = plt.subplots(figsize=(7, 4.5))
     _bands(ax, accuracy, axis, logx=logx, logy=False)
     ax.set_ylabel("test accuracy (mean over seeds; band: smallest to largest)")
@@ -168,14 +186,14 @@ def plot_axis(frame: pd.DataFrame, axis: str, axes: Sequence[str], out_dir: Path
     legend(ax)
     paths.append(child(out_dir, f"accuracy_vs_{axis}.png", "axis"))
     save_png(figure, paths[-1])
-    found = exponents(frame, axes) if logx else None
+    found = exponents(frame, axes) if axis == "n_train" else None
     figure, pair = plt.subplots(1, 2, figsize=(13, 4.5), layout="constrained")
     for ax, (column, name) in zip(pair, TIMES.items(), strict=True):
         labels = {}
         if found is not None:  # each line's fitted exponent, in its legend entry
             rows = found[found["time"] == name].itertuples()
             labels = {row.model: f"{row.model}: b = {row.exponent:.2f}" for row in rows}
-        _bands(ax, _summary(frame, axis, axes, column), axis, logx=logx, logy=True,
+        _bands(ax, over_seeds(frame, axis, axes, column), axis, logx=logx, logy=True,
                labels=labels)  # fmt: skip
         ax.set_ylabel(f"{name} seconds (log)")
         ax.set_title(f"{name} time against {axis}" + (" (time ∝ n_train^b)" if labels else ""))
@@ -220,7 +238,7 @@ def exponents(frame: pd.DataFrame, axes: Sequence[str]) -> pd.DataFrame:
     the mean times over seeds, with its standard error and the points used."""
     rows = []
     for column, name in TIMES.items():
-        summary = _summary(frame, "n_train", axes, column)
+        summary = over_seeds(frame, "n_train", axes, column)
         for line, group in summary.groupby("line", sort=False):
             group = group[group["mean"] > 0]
             if len(group) < 3:
@@ -244,7 +262,7 @@ def exponents(frame: pd.DataFrame, axes: Sequence[str]) -> pd.DataFrame:
 def crossings(frame: pd.DataFrame, axes: Sequence[str], network: str) -> pd.DataFrame:
     """Where the network's mean test accuracy overtakes or falls behind each other line's, as
     n_train grows: the two sizes between which the difference changes sign."""
-    summary = _summary(frame, "n_train", axes, "test_accuracy")
+    summary = over_seeds(frame, "n_train", axes, "test_accuracy")
     table = summary.pivot(index="n_train", columns="line", values="mean").sort_index()
     rows = []
     for line in table.columns:
@@ -281,8 +299,8 @@ def best_by_axis(frame: pd.DataFrame, axes: Sequence[str]) -> pd.DataFrame:
     for axis in axes if len(axes) > 1 else ():
         if axis == "n_train":
             continue
-        summary = _summary(frame, axis, axes, "test_accuracy")
-        order = {line: n for n, line in enumerate(dict.fromkeys(_line(frame, axis, axes)))}
+        summary = over_seeds(frame, axis, axes, "test_accuracy")
+        order = {line: n for n, line in enumerate(dict.fromkeys(line_names(frame, axis, axes)))}
         summary = summary.sort_values("line", key=lambda lines: lines.map(order), kind="stable")
         for line, group in summary.groupby("line", sort=False):  # in the sweep's own order
             best = group.loc[group["mean"].idxmax()]
@@ -309,7 +327,7 @@ def _best_sentences(best: pd.DataFrame, axes: Sequence[str]) -> list[str]:
     return sentences
 
 
-def _analysis(out_dir: Path) -> dict[str, Any]:
+def analysis(out_dir: Path) -> dict[str, Any]:
     """Everything a sweep's tables and summary are made of, from its files alone."""
     records, sessions = publish.read_results(out_dir, one_test_set=False)
     description = read_description(out_dir)
@@ -323,14 +341,14 @@ def _analysis(out_dir: Path) -> dict[str, Any]:
         found["exponents"] = exponents(frame, axes)
         network = frame.loc[frame["model"] == description.get("network"), "label"]
         if len(network):
-            line = _line(frame[frame["label"] == network.iloc[0]], "n_train", axes).iloc[0]
+            line = line_names(frame[frame["label"] == network.iloc[0]], "n_train", axes).iloc[0]
             found["crossings"] = crossings(frame, axes, line)
     return found
 
 
 def render_sweep(out_dir: Path) -> list[Path]:
     """Build the sweep's tables, plots and summary from its files alone."""
-    found = _analysis(out_dir)
+    found = analysis(out_dir)
     written = [publish.write_csv(found["frame"], out_dir / "sweep.csv")]
     for axis in found["axes"]:
         written += plot_axis(found["frame"], axis, found["axes"], out_dir)
