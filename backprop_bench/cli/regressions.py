@@ -19,8 +19,8 @@ def add(subparsers: argparse._SubParsersAction) -> None:
         description="Measure every benchmark of the asv suite on two commits in one run, "
         "interleaved: each commit's tree in a long-lived process of its own, the two sampled "
         "in turn (A B B A) on one core, or at once on two (--schedule duet). Prints HEAD / "
-        "BASE for every benchmark with its 95%% interval, a verdict (slower or faster only "
-        "when the whole interval is beyond the 5%% margin) and the smallest change the run "
+        "BASE for every benchmark with its 95% interval, a verdict (slower or faster only "
+        "when the whole interval is beyond the 5% margin) and the smallest change the run "
         "could have called; exits 1 when a benchmark is slower. --stored compares two stored "
         "asv result files against the recorded noise floor instead.",
     )
@@ -91,7 +91,10 @@ def _interleaved(args: argparse.Namespace) -> int:
 
     def progress(row, index: int, total: int) -> None:
         ratio = f" {row.interval.ratio:.3f}" if row.interval else ""
-        print(f"[{index}/{total}] {row.benchmark.label}:{ratio} {row.verdict}", file=sys.stderr)
+        print(
+            f"[{index}/{total}] {row.benchmark.label}:{ratio} {row.verdict} ({row.seconds:.0f} s)",
+            file=sys.stderr,
+        )
 
     start = time.perf_counter()
     with open(log_path, "w", encoding="utf-8") as log:

@@ -36,6 +36,7 @@ reported, not called (``_track`` says why). Memory benchmarks are left to ``asv 
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import math
@@ -216,6 +217,7 @@ class Row:
     head: float | None = None
     rounds: int = 0
     note: str = ""
+    seconds: float = 0.0  # the wall time it took, set-up included
 
     @property
     def detectable(self) -> float | None:
@@ -306,10 +308,11 @@ def measure(pair: Pair, bench: BenchmarkId) -> Row:
 
 
 def _time(pair: Pair, bench: BenchmarkId) -> Row:
-    reply = pair.base.ask(op="calibrate")
-    if "error" in reply:
-        raise _Failed(reply["error"])
-    number = int(reply["number"])
+    replies = pair.both(op="calibrate")  # both, so that both have run the same calls
+    for reply in replies:
+        if "error" in reply:
+            raise _Failed(reply["error"])
+    number = int(replies[0]["number"])
     pair.round(number, 1)  # warm-up, not kept
     base: list[float] = []
     head: list[float] = []
@@ -397,7 +400,8 @@ def compare(
             raise BenchError(f"no benchmark of {benchmarks}/ matches {pattern!r}")
         pair = Pair(base, head, schedule, cores)
         for index, bench in enumerate(ids, 1):
-            row = measure(pair, bench)
+            start = time.perf_counter()
+            row = dataclasses.replace(measure(pair, bench), seconds=time.perf_counter() - start)
             rows.append(row)
             if progress is not None:
                 progress(row, index, len(ids))
@@ -426,6 +430,7 @@ def table(rows: Sequence[Row]) -> Any:
                 None if row.detectable is None else 100 * row.detectable for row in rows
             ],
             "rounds": [row.rounds for row in rows],
+            "seconds": [round(row.seconds, 1) for row in rows],
             "note": [row.note for row in rows],
         }
     )
