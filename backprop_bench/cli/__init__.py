@@ -1,9 +1,10 @@
 """The ``backprop-bench`` command line: one module per command (``fetch``, ``train``,
 ``speed``, ``compare`` with ``reproduce``, ``sweep``, ``anchors``, ``report``, ``noise-floor``,
-``regressions``, ``asv-site``, ``site``, ``environment``), each with an ``add(subparsers)`` that
-declares its arguments and sets ``func``. Library code never prints; printing and progress bars
-happen here. Errors that are the user's to fix (``BenchError``, ``nets.errors.NetsError``)
-become one line on stderr and exit status 1; ``--debug`` shows the traceback instead.
+``regressions``, ``check-regressions``, ``asv-site``, ``site``, ``environment``), each with an
+``add(subparsers)`` that declares its arguments and sets ``func``. Library code never
+prints; printing and progress bars happen here. Errors that are the user's to fix
+(``BenchError``, ``nets.errors.NetsError``) become one line on stderr and exit status 1;
+``--debug`` shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import traceback
 from backprop_bench.cli import (
     anchors,
     asv_site,
+    check_regressions,
     compare,
     environment,
     fetch,
@@ -51,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         environment,
         noise_floor,
         regressions,
+        check_regressions,
         asv_site,
         site,
     ):

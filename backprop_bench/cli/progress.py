@@ -192,3 +192,13 @@ class FitProgress:
                 bar.close()
             if self.total is not None:
                 self.total.close()
+
+
+def benchmark_row(row: Any, index: int, total: int) -> None:
+    """One line per benchmark that ``regressions`` has measured (``interleaved.Row``)."""
+    ratio = f" {row.interval.ratio:.3f}" if row.interval else ""
+    print(
+        f"[{index}/{total}] {row.benchmark.label}:{ratio} {row.verdict} ({row.seconds:.0f} s)",
+        file=sys.stderr,
+        flush=True,
+    )

@@ -67,9 +67,9 @@ def run_regressions(args: argparse.Namespace) -> int:
 
 def _interleaved(args: argparse.Namespace) -> int:
     """Both commits measured in this run (``experiments.interleaved``)."""
-    import sys
 
     from backprop_bench.cli.asv_runs import resolve_commit
+    from backprop_bench.cli.progress import benchmark_row
     from backprop_bench.experiments import environment, interleaved
 
     shas = [resolve_commit(name) for name in (args.base, args.head)]
@@ -89,18 +89,11 @@ def _interleaved(args: argparse.Namespace) -> int:
         flush=True,
     )
 
-    def progress(row, index: int, total: int) -> None:
-        ratio = f" {row.interval.ratio:.3f}" if row.interval else ""
-        print(
-            f"[{index}/{total}] {row.benchmark.label}:{ratio} {row.verdict} ({row.seconds:.0f} s)",
-            file=sys.stderr,
-        )
-
     start = time.perf_counter()
     with open(log_path, "w", encoding="utf-8") as log:
         rows = interleaved.compare(
             trees[0], trees[1], benchmarks, args.bench, schedule=args.schedule, log=log,
-            progress=progress,
+            progress=benchmark_row,
         )  # fmt: skip
     frame = interleaved.table(rows)
     called = frame[frame["verdict"].isin(interleaved.CALLS)]

@@ -29,9 +29,9 @@ of up to a second. So both commits are measured at once:
    correction. Each row also gives the smallest change this run could have called: the margin
    widened by the interval's half-width.
 
-Track benchmarks are taken A B B A once. Accuracies and other values timing cannot move are
-compared exactly. The other tracks are ratios the suite measures within one process; they are
-reported, not called (``_track`` says why). Memory benchmarks are left to ``asv run``.
+Track benchmarks are taken once in each process. Accuracies and other values timing cannot move
+are compared exactly. The other tracks are ratios the suite measures within one process; they
+are reported, not called (``_track`` says why). Memory benchmarks are left to ``asv run``.
 """
 
 from __future__ import annotations
@@ -343,14 +343,15 @@ def _time(pair: Pair, bench: BenchmarkId) -> Row:
 
 
 def _track(pair: Pair, bench: BenchmarkId) -> Row:
-    """A track's values, taken A B B A. Values that timing cannot move (``EXACT_UNITS``:
-    accuracies, agreement) are compared exactly: ``same`` or ``changed``. The others are ratios
-    the suite measures side by side within one process (a rung speedup, the network over a
-    peer): between two processes they moved by more than their own repeats show (an A/A run
-    read 0.54 for the network over JAX), so they are reported with their ratio, never called.
-    The times they are made of are benchmarks of their own."""
+    """A track's value, taken once in each process. Values that timing cannot move
+    (``EXACT_UNITS``: accuracies, agreement) are compared exactly: ``same`` or ``changed``. The
+    others are ratios the suite measures side by side within one process (a rung speedup, the
+    network over a peer): between two processes they moved by more than their own repeats show
+    (an A/A run read 0.54 for the network over JAX), so they are reported with their ratio,
+    never called, and one value each says as much as more would. The times they are made of
+    are benchmarks of their own."""
     values: dict[str, list[Any]] = {"base": [], "head": []}
-    for side in ("base", "head", "head", "base"):
+    for side in ("base", "head"):
         reply = getattr(pair, side).ask(op="track")
         if "error" in reply:
             raise _Failed(reply["error"])

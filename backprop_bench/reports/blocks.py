@@ -11,6 +11,7 @@ relative to the README and puts the text between the block's markers (``readme.r
 | ``speed`` | ``speed`` | summary.md and a link to speed.md (``speed_block``) |
 | ``anchors`` | ``anchors`` | the summary of anchors.csv |
 | ``benchmarks`` | ``benchmarks`` | the routine table and plot, the noise floor, links |
+| ``regression-checks`` | ``regression-checks`` | summary.md, in docs/benchmarks.md |
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ BLOCKS: dict[str, tuple[str | None, Callable[[Path], str | None]]] = {
     "speed": ("speed", speed_block),
     "anchors": ("anchors", anchors.readme_block),
     "benchmarks": ("benchmarks", asv_report.readme_block),
+    "regression-checks": ("regression-checks", summary),
 }
 
 _LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]+)\)")

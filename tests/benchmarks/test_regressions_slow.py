@@ -19,18 +19,12 @@ import sys
 
 import pytest
 
+from backprop_bench.experiments.planted import PLANTS
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BENCH = "^gradients.GradientRoutines"
 
-PLANTED = """
-
-_one_pass = per_sample
-
-
-def per_sample(network, X, Y):  # planted by the regression test: twice the work, same result
-    _one_pass(network, X, Y)
-    return _one_pass(network, X, Y)
-"""
+PLANT = PLANTS["per_sample-2x"]  # the same plant that check-regressions uses
 
 
 def run(command: list[str], cwd: pathlib.Path, **kwargs) -> subprocess.CompletedProcess:
@@ -56,9 +50,9 @@ def test_planted_slowdown_is_called_and_a_commit_against_itself_is_not(tmp_path)
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", str(ROOT), str(clone))
     a = git(clone, "rev-parse", "HEAD")
-    routine = clone / "nets" / "gradients" / "per_sample.py"
+    routine = clone / PLANT.path
     assert "def per_sample(" in routine.read_text()
-    routine.write_text(routine.read_text() + PLANTED)
+    routine.write_text(routine.read_text() + PLANT.code)
     git(clone, "commit", "-q", "-am", "B: per_sample does its work twice")
     b = git(clone, "rev-parse", "HEAD")
     cli = [sys.executable, "-m", "backprop_bench"]
@@ -73,7 +67,7 @@ def test_planted_slowdown_is_called_and_a_commit_against_itself_is_not(tmp_path)
     assert planted.returncode == 1, planted.stdout[-3000:] + planted.stderr[-3000:]
     verdicts = calls(planted.stdout)
     measured = {label for label, verdict in verdicts.items() if verdict != "skipped"}
-    per_sample = {label for label in measured if "('per_sample'," in label}
+    per_sample = {label for label in measured if PLANT.must(label)}
     assert per_sample, planted.stdout
     called = {label: verdict for label, verdict in verdicts.items() if label in measured}
     assert {label for label, v in called.items() if v != "no detectable change"} == per_sample, (
