@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,6 @@ DIGITS_COMPARE = [
 ]  # fmt: skip
 
 
-
 @contextlib.contextmanager
 def in_project(root: Path) -> Iterator[Path]:
     """``root`` as the working directory, with a fit and data cache of its own (``root/cache``),
@@ -27,6 +27,24 @@ def in_project(root: Path) -> Iterator[Path]:
         patch.setenv("BACKPROP_BENCH_CACHE", str(root / "cache"))
         patch.chdir(root)
         yield root
+
+
+def suite_repo(root: Path, suite: str, files: dict[str, str] | None = None) -> Path:
+    """A git repository at ``root/repo`` holding an asv suite of one module (``suite``) and
+    ``files`` (path -> text), committed when there are files; for ``regressions``' tests."""
+    repo = root / "repo"
+    (repo / "benchmarks").mkdir(parents=True)
+    (repo / "benchmarks" / "__init__.py").write_text("")
+    (repo / "benchmarks" / "toy_bench.py").write_text(suite)
+    for path, text in (files or {}).items():
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text(text)
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo, check=True)
+    if files:
+        git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+        subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+        subprocess.run([*git, "commit", "-qm", "toy"], cwd=repo, check=True)
+    return repo
 
 
 IDENTITY: dict[str, Any] = {

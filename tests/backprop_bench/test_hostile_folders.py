@@ -345,9 +345,7 @@ def test_home_unset_or_empty_is_one_line(tmp_path, monkeypatch, capsys, home):
     assert not (tmp_path / "out").exists()
 
 
-def test_a_cache_that_fills_mid_run_costs_the_caching_not_the_run(
-    tmp_path, monkeypatch, capsys
-):
+def test_a_cache_that_fills_mid_run_costs_the_caching_not_the_run(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("BACKPROP_BENCH_CACHE", str(tmp_path / "cache"))
     monkeypatch.chdir(tmp_path)
 

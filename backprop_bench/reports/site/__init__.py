@@ -126,9 +126,14 @@ def _downloads(page: Page, names: Sequence[str]) -> str:
     return f"<p>Download: {', '.join(links)}.</p>" if links else ""
 
 
+def _machine(page: Page, sessions: Sequence[dict[str, Any]]) -> str:
+    """The section on the machine that made a folder's fits, and its reproduction."""
+    this_run = publish.read_environment(page.folder).get("this_run")
+    return section("Machine and reproduction", reproduction_panel(sessions, this_run), "machine")
+
+
 def comparison_page(page: Page) -> None:
     records, sessions = publish.read_results(page.folder)
-    environment = publish.read_environment(page.folder)
     first = records[0]
     models = list(dict.fromkeys(r.model for r in records))
     page.title = f"{len(models)} models on {first.n_train:,} training images"
@@ -177,13 +182,7 @@ def comparison_page(page: Page) -> None:
             "confusion",
         )
     )
-    body.append(
-        section(
-            "Machine and reproduction",
-            reproduction_panel(sessions, environment.get("this_run")),
-            "machine",
-        )
-    )
+    body.append(_machine(page, sessions))
     page.body = "\n".join(body)
 
 
@@ -237,14 +236,7 @@ def sweep_page(page: Page) -> None:
             "fits",
         )
     )
-    environment = publish.read_environment(page.folder)
-    body.append(
-        section(
-            "Machine and reproduction",
-            reproduction_panel(sessions, environment.get("this_run")),
-            "machine",
-        )
-    )
+    body.append(_machine(page, sessions))
     page.body = "\n".join(body)
 
 

@@ -12,6 +12,7 @@ import pytest
 from backprop_bench.cli import main
 from backprop_bench.experiments import interleaved
 from backprop_bench.experiments.intervals import RatioInterval
+from tests.backprop_bench.support import suite_repo
 
 SUITE = """
 import toy
@@ -73,11 +74,7 @@ def commit(repo, loops: int, value: float, message: str) -> str:
 
 @pytest.fixture
 def toy_repo(tmp_path, monkeypatch):
-    repo = tmp_path / "repo"
-    (repo / "benchmarks").mkdir(parents=True)
-    (repo / "benchmarks" / "__init__.py").write_text("")
-    (repo / "benchmarks" / "toy_bench.py").write_text(SUITE)
-    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo, check=True)
+    repo = suite_repo(tmp_path, SUITE)
     shas = {
         "base": commit(repo, 20_000, 1.0, "base"),
         "slow": commit(repo, 40_000, 1.0, "twice the work"),

@@ -219,5 +219,3 @@ def test_float32_goes_through_the_preprocessing_to_every_model_that_can(tmp_path
     assert {r.key for r in float64.values()}.isdisjoint(r.key for r in records.values())
     table = (tmp_path / "out" / "comparison.md").read_text()
     assert "| dtype" in table and "float32" in table
-
-
