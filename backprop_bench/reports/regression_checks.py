@@ -56,6 +56,11 @@ def write_run(stage: Path, run: Mapping[str, Any], table: pd.DataFrame) -> list[
     ]
 
 
+def is_check_folder(folder: Path) -> bool:
+    """Whether ``folder`` holds kept check runs (``experiment/run/run.json``)."""
+    return any(folder.glob(f"*/*/{RUN}"))
+
+
 def run_folders(out: Path, experiment: str) -> list[Path]:
     """The finished runs of ``experiment`` under check folder ``out``, in order."""
     folder = out / experiment

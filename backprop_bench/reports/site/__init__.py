@@ -17,8 +17,8 @@ folder is refused by name before anything is written:
   dataset, log axes where the values are log-spaced, every fit a point with its values on
   hover; the fitted exponents and crossings; every fit as a table; the machine panel;
 - speed (speed.csv): each ratio with its 95% interval and verdict, as a chart and a table;
-- anchors and benchmarks (anchors.csv, routines.md): their tables and plots as their command
-  wrote them.
+- anchors, benchmarks and regression checks (anchors.csv, routines.md, kept check runs):
+  their tables and plots as their command wrote them.
 """
 
 from __future__ import annotations
@@ -33,7 +33,15 @@ import pandas as pd
 
 from backprop_bench.errors import BenchError
 from backprop_bench.files import atomic_write_bytes, atomic_write_text, child
-from backprop_bench.reports import anchors, publish, speed, sweeps, tables, verdicts
+from backprop_bench.reports import (
+    anchors,
+    publish,
+    regression_checks,
+    speed,
+    sweeps,
+    tables,
+    verdicts,
+)
 from backprop_bench.reports.site import assets, charts
 from backprop_bench.reports.site.pages import (
     chart,
@@ -47,10 +55,11 @@ from backprop_bench.reports.site.pages import (
     table,
 )
 
-KINDS = ("comparison", "sweep", "speed", "anchors", "benchmarks")
-NOTES = {  # the Markdown files an anchors or benchmarks page shows, in order
+KINDS = ("comparison", "sweep", "speed", "anchors", "benchmarks", "regression-checks")
+NOTES = {  # the Markdown files a page of tables as their command wrote them shows, in order
     "anchors": ("anchors.md",),
     "benchmarks": ("routines.md", "noise_floor.md", "summary.md"),
+    "regression-checks": ("summary.md",),
 }
 COMPARISON_COLUMNS = {  # comparison.csv's column -> its heading on the page
     "model": "model",
@@ -82,7 +91,7 @@ def folder_kind(folder: Path) -> str | None:
     ):
         if (folder / name).is_file():
             return kind
-    return None
+    return "regression-checks" if regression_checks.is_check_folder(folder) else None
 
 
 @dataclass
@@ -266,8 +275,8 @@ def speed_page(page: Page) -> None:
 
 
 def notes_page(page: Page) -> None:
-    """An anchors or benchmarks folder: its Markdown tables as its command wrote them, with
-    the plots they show copied beside the page."""
+    """An anchors, benchmarks or regression-checks folder: its Markdown tables as its command
+    wrote them, with the plots they show copied beside the page."""
     parts = []
     for name in NOTES[page.kind]:
         path = page.folder / name
@@ -281,7 +290,17 @@ def notes_page(page: Page) -> None:
                 target = f"{page.name}--{source.name}"
                 page.files[target] = source.read_bytes()
                 parts.append(f'<img src="{escape(target)}" alt="{escape(source.name)}">')
-    if page.kind == "anchors":
+    if page.kind == "regression-checks":
+        runs = regression_checks.read_runs(page.folder)
+        page.title = "does `regressions` call what it must, and nothing else?"
+        page.facts = {
+            "dataset": "mnist (the asv suite's subsets)",
+            "models": ", ".join(dict.fromkeys(run["experiment"] for run in runs)),
+            "machine": ", ".join(dict.fromkeys(run["machine"] for run in runs)),
+            "date": max((run["started"][:10] for run in runs), default="not recorded"),
+            "commit": ", ".join(dict.fromkeys(run["base"][:10] for run in runs)),
+        }
+    elif page.kind == "anchors":
         page.title = "published figures against ours"
         page.facts = _session_facts(publish.read_environment(page.folder).get("sessions", []))
         datasets = dict.fromkeys(map(str, anchors.read_anchors(page.folder)["dataset"]))
@@ -311,6 +330,7 @@ BUILDERS = {
     "speed": speed_page,
     "anchors": notes_page,
     "benchmarks": notes_page,
+    "regression-checks": notes_page,
 }
 
 
@@ -325,7 +345,7 @@ def plan(folders: Sequence[Path]) -> list[Page]:
         if kind is None:
             raise BenchError(
                 f"{folder}: not a results folder (no runs.jsonl, sweep.json, speed.csv, "
-                "anchors.csv or routines.md)"
+                "anchors.csv, routines.md or check runs)"
             )
         base = re.sub(r"[^A-Za-z0-9_.-]", "-", folder.resolve().name).strip(".") or "results"
         name, n = base, 2

@@ -206,6 +206,10 @@ def test_a_check_keeps_each_run_goes_on_where_it_stopped_and_sums_up(toy_repo, c
     assert "aa,A/A: the commit against itself,2,2,0,0,0" in summary
     page = (toy_repo / "docs" / "benchmarks.md").read_text()
     assert "| aa " in page and "| toy-2x " in page and "old" not in page
+    pytest.importorskip("plotly")
+    assert main(["site", "checks", "--out", "site"]) == 0  # the check folder has its page
+    html = (toy_repo / "site" / "checks.html").read_text(encoding="utf-8")
+    assert ">toy-2x</td>" in html and "2x in <code>work</code>" in html
 
 
 def test_a_kept_run_that_is_malformed_is_named_before_any_work(toy_repo, capsys):

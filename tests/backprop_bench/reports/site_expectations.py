@@ -22,10 +22,11 @@ def folders() -> list[Path]:
 
 def kind(folder: Path) -> str:
     for name, found in (("sweep.json", "sweep"), ("runs.jsonl", "comparison"),
-                        ("speed.csv", "speed"), ("anchors.csv", "anchors")):  # fmt: skip
+                        ("speed.csv", "speed"), ("anchors.csv", "anchors"),
+                        ("routines.md", "benchmarks")):  # fmt: skip
         if (folder / name).is_file():
             return found
-    return "benchmarks"
+    return "regression-checks" if list(folder.glob("*/*/run.json")) else "none"
 
 
 def verdict_sentences(folder: Path) -> list[str]:

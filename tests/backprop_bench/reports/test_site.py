@@ -5,6 +5,7 @@ results' own files; the pinned plotly.js; bad folders and output folders refused
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 from pathlib import Path
@@ -49,12 +50,19 @@ def page(site: Path, folder: Path) -> str:
 def test_the_index_lists_every_results_folder_with_what_it_answered(site):
     index = (site / "index.html").read_text(encoding="utf-8")
     rows = re.findall(r"<tr>.*?</tr>", index.split("<tbody>")[1], flags=re.S)
-    assert len(rows) == len(folders()) == 7
+    assert len(rows) == len(folders()) >= 7
     for folder in folders():
         assert f'href="{folder.name}.html"' in index
         assert (site / f"{folder.name}.html").is_file()
     mnist = next(row for row in rows if 'href="mnist.html"' in row)
-    assert "AMD EPYC, 2 cores" in mnist and "b2ccca02f7" in mnist and "2026-11-30" in mnist
+    made = json.loads((RESULTS / "mnist" / "environment.json").read_text())["sessions"][-1]
+    machine = f"{made['environment']['cpu']}, {made['environment']['cores']} cores"
+    for fact in (
+        machine,
+        made["environment"]["git"]["commit"][:10],
+        made["environment"]["date"][:10],
+    ):
+        assert f'<td class="text">{fact}</td>' in mnist
     assert "No asv site was found" in index
 
 
@@ -90,12 +98,19 @@ def test_a_comparison_page_says_every_verdict_and_draws_each_interval(site, name
         assert sentence in text
     comparison = html.split('data-table="comparison"')[1].split("</tbody>")[0]
     assert comparison.count('class="interval"') == table_rows(folder)["comparison"]
-    assert "Reproduction" in text and "SkylakeX" in text and "numpy 2.4.6" in text
+    made = json.loads((folder / "environment.json").read_text())["sessions"][-1]["environment"]
+    kernels = {blas["architecture"] for blas in made["blas"] if blas.get("architecture")}
+    assert "Reproduction" in text and f"numpy {made['versions']['numpy']}" in text
+    assert kernels and all(f"({kernel} kernel" in text for kernel in kernels)
 
 
 def test_the_mnist_page_says_how_its_reproduction_went(site):
     text = text_of(page(site, RESULTS / "mnist"))
-    assert "mnist-000: identical (all 50,000 predictions)" in text
+    said = json.loads((RESULTS / "mnist" / "environment.json").read_text())["this_run"]
+    lines = [line.strip() for line in said["reproduction"][1:]]
+    assert lines and any(line.startswith("mnist-000: ") for line in lines)
+    for line in lines:
+        assert line in text
 
 
 def test_a_sweep_page_has_selectors_log_axes_and_exponents(site):
@@ -232,3 +247,30 @@ def test_an_anchors_table_without_its_columns_is_refused(tmp_path, capsys):
     (folder / "anchors.csv").write_text("anchor,published\nx,0.9\n")
     assert main(["site", str(folder), "--out", str(tmp_path / "site")]) == 1
     assert "anchors.csv: no column 'dataset'" in capsys.readouterr().err
+
+
+def test_a_plugin_models_results_get_their_page(tmp_path, monkeypatch):
+    from backprop_bench.experiments import runner
+    from backprop_bench.experiments.records import FitCache
+    from backprop_bench.experiments.runner import RunOptions
+    from backprop_bench.reports.publish import write_results
+
+    example = REPO / "examples" / "student-net"
+    monkeypatch.syspath_prepend(str(example))
+    monkeypatch.setenv("PYTHONPATH", str(example))
+    student = "student_net.network:StudentNetwork"
+    comparison = runner.compare(
+        "digits", [student, "linear"], seeds=(0, 1), n_train=300, n_test=120,
+        options=RunOptions(cache=FitCache(tmp_path / "runs"), jobs=1),
+    )  # fmt: skip
+    write_results(tmp_path / "mine", comparison)
+    out = tmp_path / "site"
+    assert main(["site", str(tmp_path / "mine"), "--out", str(out)]) == 0
+    html = (out / "mine.html").read_text(encoding="utf-8")
+    stated = dict(re.findall(r'data-chart="([^"]+)" data-points="(\d+)"', html))
+    assert stated["accuracy-vs-fit-time"] == "3"  # two seeds of the plugin, one linear fit
+    assert stated == {k: str(v) for k, v in chart_points(tmp_path / "mine").items()}
+    assert f'<td class="text">{student}</td>' in html
+    assert "student_net 0.1.0" in html
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert student in index and "digits" in index
