@@ -312,8 +312,7 @@ def _time(pair: Pair, bench: BenchmarkId) -> Row:
     for reply in replies:
         if "error" in reply:
             raise _Failed(reply["error"])
-    number = int(replies[0]["number"])
-    pair.round(number, 1)  # warm-up, not kept
+    number = int(replies[0]["number"])  # calibrating ran it in both: no warm-up round
     base: list[float] = []
     head: list[float] = []
     start = time.perf_counter()

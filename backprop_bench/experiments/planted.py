@@ -3,9 +3,10 @@ else (``backprop-bench check-regressions``, and the slow test of ``regressions``
 
 A plant is code appended to one module of a commit's tree that rebinds one function to a
 slower one with the same result. Callers find the function by name when they call it, or import
-it once the module has run, so they get the slower one. Each plant names the benchmarks it must
-make slower (``targets``, every one of them called ``slower``) and those it may touch
-(``affected``). Any other benchmark called is a false call.
+it once the module has run, so they get the slower one. Each plant names the benchmarks it makes
+slower (``targets``) and those it may touch besides (``affected``). A run finds the slowdown when
+it calls a target ``slower``; how many of the targets it called says how well; any other
+benchmark called is a false call.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class Plant:
     what: str
     path: str
     code: str
-    targets: str  # a regular expression of benchmark labels that must be called slower
+    targets: str  # a regular expression of the labels of the benchmarks it makes slower
     affected: str = ""  # labels that may be called besides the targets
 
     def must(self, label: str) -> bool:
@@ -57,7 +58,7 @@ def per_sample(network, X, Y):  # planted: every tenth sample's work twice, the 
     return _plain_per_sample(network, X, Y)
 """,
             # batch 1 has no tenth sample: no extra work there
-            targets=r"GradientRoutines\.time_gradient\('per_sample', (10|50|200),",
+            targets=r"GradientRoutines\.time_gradient\('per_sample', (10|50|200|1000),",
             affected=r"\('per_sample',",
         ),
         Plant(
@@ -122,17 +123,18 @@ def planted_tree(base: Path, plant: Plant, root: Path) -> Path:
 @dataclass(frozen=True)
 class Judgement:
     """A run of ``regressions`` against what it had to find: with no plant (A/A), nothing
-    called; with one, every target called slower and nothing called outside what it affects."""
+    called; with one, the slowdown found (a target called slower) and nothing called outside
+    what the plant touches."""
 
     expected: bool
     false_calls: tuple[str, ...]  # "label: verdict", called and not the plant's to call
     missed: tuple[str, ...]  # targets not called slower ("label: verdict")
-    targets: dict[str, float]  # each target's HEAD / BASE
+    targets: dict[str, float | None]  # each target's HEAD / BASE
 
 
 def judge(plant: Plant | None, rows: Sequence[tuple[str, str, float | None]]) -> Judgement:
     """``rows`` (label, verdict, HEAD / BASE) judged against ``plant`` (None: A/A); a verdict
-    in ``calls`` is a call."""
+    in ``interleaved.CALLS`` is a call."""
     from backprop_bench.experiments.interleaved import CALLS, SLOWER
 
     false_calls, missed, targets = [], [], {}
@@ -143,5 +145,5 @@ def judge(plant: Plant | None, rows: Sequence[tuple[str, str, float | None]]) ->
                 missed.append(f"{label}: {verdict}")
         elif verdict in CALLS and not (plant is not None and plant.may(label)):
             false_calls.append(f"{label}: {verdict}")
-    found_all = plant is None or (bool(targets) and not missed)
-    return Judgement(found_all and not false_calls, tuple(false_calls), tuple(missed), targets)
+    found = plant is None or len(missed) < len(targets)
+    return Judgement(found and not false_calls, tuple(false_calls), tuple(missed), targets)

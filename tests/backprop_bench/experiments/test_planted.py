@@ -124,6 +124,16 @@ OTHER = "baseline_models.Baselines.time_predict('svc')"
             0,
         ),
         ("per_sample-10pct", [(PER_SAMPLE, "no detectable change", 1.06)], False, 0, 1),
+        (  # found, though one of its targets was not called
+            "per_sample-10pct",
+            [
+                (PER_SAMPLE, "slower", 1.1),
+                (PER_SAMPLE.replace("50", "200"), "no detectable change", 1.07),
+            ],
+            True,
+            0,
+            1,
+        ),
         (
             "per_sample-10pct",
             [(PER_SAMPLE, "slower", 1.1), (BATCH_ONE, "slower", 1.06)],
@@ -203,7 +213,8 @@ def test_a_check_keeps_each_run_goes_on_where_it_stopped_and_sums_up(toy_repo, c
     assert out.count("run 2 of 2") == 2 and "run 1 of" not in out
     assert (toy_repo / "checks" / "aa" / "01" / "run.json").read_bytes() == kept
     summary = (toy_repo / "checks" / "summary.csv").read_text()
-    assert "aa,A/A: the commit against itself,2,2,0,0,0" in summary
+    assert "aa,A/A: the commit against itself,2,2,0,0,0 of 0" in summary
+    assert "toy-2x,2x in `work`,2,2,0,0,2 of 2" in summary
     page = (toy_repo / "docs" / "benchmarks.md").read_text()
     assert "| aa " in page and "| toy-2x " in page and "old" not in page
     pytest.importorskip("plotly")
