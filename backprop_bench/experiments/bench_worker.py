@@ -16,7 +16,8 @@ It answers one JSON request per line on stdin, one JSON answer per line on the p
   ``setup``); answers its ``kind`` (time, track, peakmem, mem, timeraw) and whether it
   ``skipped``;
 - ``{"op": "calibrate"}``: the number of calls that fills a sample of the benchmark's
-  ``sample_time`` (asv's ``number`` where the benchmark sets one);
+  ``sample_time`` (asv's ``number`` where the benchmark sets one), and the ``seconds`` such a
+  sample took;
 - ``{"op": "sample", "number": N}``: one timed sample of N calls, ``setup`` re-run before it
   as asv's timer does; answers its ``seconds``;
 - ``{"op": "track"}``: a track benchmark's value;
@@ -93,12 +94,12 @@ class Worker:
     def calibrate(self, seconds: float) -> dict:
         number = int(getattr(self.bench, "number", 0) or 0)
         if number > 0:
-            return {"number": number}
+            return {"number": number, "seconds": self.timer.timeit(number)}
         number = 1
         while True:
             took = self.timer.timeit(number)
             if took >= seconds or number >= 1 << 20:
-                return {"number": number}
+                return {"number": number, "seconds": took}
             number = max(number * 2, int(number * seconds / max(took, 1e-9) * 1.2))
 
     def sample(self, number: int) -> dict:

@@ -29,9 +29,11 @@ of up to a second. So both commits are measured at once:
    correction. Each row also gives the smallest change this run could have called: the margin
    widened by the interval's half-width.
 
-Track benchmarks are taken once in each process. Accuracies and other values timing cannot move
-are compared exactly. The other tracks are ratios the suite measures within one process; they
-are reported, not called (``_track`` says why). Memory benchmarks are left to ``asv run``.
+Tracks of values timing cannot move (accuracies, agreement) are taken once in each process and
+compared exactly. The other tracks are values the suite measures within one process (ratios, a
+start-up time); between two processes they moved by more than their own repeats show (an A/A
+run read 0.54 for the network over JAX), so they are not compared here, nor is memory: ``asv
+run`` tracks both. A benchmark whose sample takes ``SLOW_SAMPLE`` or more gets fewer rounds.
 """
 
 from __future__ import annotations
@@ -39,7 +41,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-import math
 import os
 import select
 import shutil
@@ -67,6 +68,11 @@ TARGET_HALF_WIDTH = 0.015
 
 MIN_ROUNDS, MAX_ROUNDS = 4, 40
 BENCH_SECONDS = 4.0
+SLOW_SAMPLE = 0.25
+"""A benchmark whose sample takes this long or more (one call: a fit, a loop over a large
+batch) gets ``SLOW_MIN_ROUNDS`` and no warm-up round: calibrating has run it in both
+processes, and its rounds would otherwise take most of a run."""
+SLOW_MIN_ROUNDS = 3
 """The sampling time one benchmark gets at most, past its first ``MIN_ROUNDS`` rounds."""
 
 REPLY_SECONDS = 600.0
@@ -75,8 +81,11 @@ REPLY_SECONDS = 600.0
 SCHEDULES = ("abba", "duet")
 SLOWER, FASTER, NO_CHANGE = "slower", "faster", "no detectable change"
 HIGHER, LOWER = "higher", "lower"
-REPORTED = "reported"
-REPORTED_NOTE = "a ratio measured within one process: reported, not called"
+NOT_COMPARED = "not compared"
+WITHIN_ONE_PROCESS = (
+    "a value measured within one process (a ratio, a start-up time): between two processes it "
+    "moves by more than its own repeats show; asv run tracks it"
+)
 CALLS = (SLOWER, FASTER, HIGHER, LOWER, "changed", "failed")
 """The verdicts a run reports by default (the others: no detectable change, same, skipped,
 not compared)."""
@@ -222,7 +231,7 @@ class Row:
     @property
     def detectable(self) -> float | None:
         """The smallest change, either way, that this row's interval could have called."""
-        if self.interval is None or self.verdict == REPORTED:
+        if self.interval is None:
             return None
         return (1 + MARGIN) * (1 + self.interval.half_width) - 1
 
@@ -292,7 +301,9 @@ class _Failed(Exception):
 def measure(pair: Pair, bench: BenchmarkId) -> Row:
     """HEAD against BASE on ``bench``: prepare both, then sample in rounds (module docstring)."""
     if bench.kind not in ("time", "track"):
-        return Row(bench, "not compared", note="memory is measured by asv run")
+        return Row(bench, NOT_COMPARED, note="memory is measured by asv run")
+    if bench.kind == "track" and bench.unit not in EXACT_UNITS:
+        return Row(bench, NOT_COMPARED, note=WITHIN_ONE_PROCESS)
     replies = pair.both(op="prepare", name=bench.name, param=bench.param)
     for side, reply in zip(("base", "head"), replies, strict=True):
         if "error" in reply:
@@ -313,7 +324,10 @@ def _time(pair: Pair, bench: BenchmarkId) -> Row:
         if "error" in reply:
             raise _Failed(reply["error"])
     number = int(replies[0]["number"])
-    pair.round(number, 1)  # warm-up, not kept: without it, rounds took twice as long to converge
+    slow = float(replies[0].get("seconds") or 0.0) >= SLOW_SAMPLE
+    if not slow:  # warm-up, not kept: without it, rounds took twice as long to converge
+        pair.round(number, 1)
+    minimum = SLOW_MIN_ROUNDS if slow else MIN_ROUNDS
     base: list[float] = []
     head: list[float] = []
     start = time.perf_counter()
@@ -321,7 +335,7 @@ def _time(pair: Pair, bench: BenchmarkId) -> Row:
         b, h = pair.round(number, len(base))
         base.append(b)
         head.append(h)
-        if len(base) < MIN_ROUNDS:
+        if len(base) < minimum:
             continue
         interval = ratio_interval(head, base)
         spent = time.perf_counter() - start
@@ -343,33 +357,17 @@ def _time(pair: Pair, bench: BenchmarkId) -> Row:
 
 
 def _track(pair: Pair, bench: BenchmarkId) -> Row:
-    """A track's value, taken once in each process. Values that timing cannot move
-    (``EXACT_UNITS``: accuracies, agreement) are compared exactly: ``same`` or ``changed``. The
-    others are ratios the suite measures side by side within one process (a rung speedup, the
-    network over a peer): between two processes they moved by more than their own repeats show
-    (an A/A run read 0.54 for the network over JAX), so they are reported with their ratio,
-    never called, and one value each says as much as more would. The times they are made of
-    are benchmarks of their own."""
-    values: dict[str, list[Any]] = {"base": [], "head": []}
+    """A track of a value timing cannot move (``EXACT_UNITS``: accuracies, agreement), taken
+    once in each process and compared exactly: ``same`` or ``changed``."""
+    values = []
     for side in ("base", "head"):
         reply = getattr(pair, side).ask(op="track")
         if "error" in reply:
             raise _Failed(reply["error"])
-        values[side].append(reply["value"])
-    base, head = values["base"], values["head"]
-    numbers = all(isinstance(v, (int, float)) and math.isfinite(v) for v in base + head)
-    if bench.unit in EXACT_UNITS or not numbers or min(base + head) <= 0:
-        same = sorted(map(repr, base)) == sorted(map(repr, head))
-        return Row(bench, "same" if same else "changed", note=f"{base[0]!r} -> {head[0]!r}")
-    ratio = statistics.median(head) / statistics.median(base)
+        values.append(reply["value"])
+    base, head = values
     return Row(
-        bench,
-        REPORTED,
-        RatioInterval(ratio, ratio, ratio, 2),
-        statistics.median(base),
-        statistics.median(head),
-        1,
-        REPORTED_NOTE,
+        bench, "same" if repr(base) == repr(head) else "changed", note=f"{base!r} -> {head!r}"
     )
 
 
