@@ -118,12 +118,17 @@ def checkout(sha: str, root: Path, repo: Path = Path(".")) -> Path:
 class BenchProcess:
     """One commit's long-lived benchmark process (``bench_worker.py``)."""
 
-    def __init__(self, tree: Path, benchmarks: Path, label: str, log: Any) -> None:
+    def __init__(
+        self, tree: Path, benchmarks: Path, label: str, log: Any, env_size: int = 0
+    ) -> None:
         self.label = label
         env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join([str(tree), *_pythonpath()]),
             "PYTHONHASHSEED": "0",  # both processes hash (and so lay out sets and dicts) alike
+            # the same size of environment for both (``env_size``: the longer tree's path):
+            # with no address randomisation, where the stack starts depends on it
+            "BACKPROP_BENCH_ENV_PAD": "x" * max(env_size - len(str(tree)), 0),
         }
         self.process = subprocess.Popen(
             [sys.executable, str(WORKER), str(benchmarks.resolve())],
@@ -385,9 +390,10 @@ def compare(
     """Measure every benchmark of the suite in ``benchmarks`` (those matching ``pattern``) on
     the two trees, interleaved (module docstring)."""
     cores = sorted(os.sched_getaffinity(0)) if cores is None else list(cores)
-    base = BenchProcess(base_tree, benchmarks, "BASE", log)
+    size = max(len(str(base_tree)), len(str(head_tree)))
+    base = BenchProcess(base_tree, benchmarks, "BASE", log, size)
     try:
-        head = BenchProcess(head_tree, benchmarks, "HEAD", log)
+        head = BenchProcess(head_tree, benchmarks, "HEAD", log, size)
     except BaseException:
         base.close()
         raise

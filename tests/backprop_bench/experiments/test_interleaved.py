@@ -172,3 +172,27 @@ def test_abba_takes_turns_on_one_core_and_duet_swaps_the_cores():
     assert (base.cores, head.cores) == ({1}, {0})  # the second with the cores swapped
     with pytest.raises(interleaved.BenchError, match="--schedule 'ab': choose abba or duet"):
         interleaved.Pair(base, head, "ab", [0, 1])
+
+
+ENVIRONMENT_SUITE = """
+import os
+
+
+class Env:
+    def track_environment_size(self):
+        return sum(len(k) + len(v) + 2 for k, v in os.environ.items())
+
+    track_environment_size.unit = "accuracy"  # compared exactly
+"""
+
+
+def test_both_processes_get_environments_of_one_size(tmp_path):
+    """With no address randomisation, where a process's stack starts depends on the size of
+    its environment; two trees whose paths differ in length must not make it differ."""
+    trees = [tmp_path / "a", tmp_path / ("b" * 60)]
+    for tree in trees:
+        (tree / "benchmarks").mkdir(parents=True)
+        (tree / "benchmarks" / "__init__.py").write_text("")
+        (tree / "benchmarks" / "env_bench.py").write_text(ENVIRONMENT_SUITE)
+    rows = interleaved.compare(trees[0], trees[1], trees[0] / "benchmarks")
+    assert [row.verdict for row in rows] == ["same"], rows

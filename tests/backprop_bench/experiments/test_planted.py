@@ -5,6 +5,7 @@ ends, goes on where it stopped, and sums the runs up."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -94,13 +95,15 @@ def test_a_planted_tree_is_made_once_and_remade_when_its_base_changes(trees, tmp
     plant = PLANTS["per_sample-2x"]
     again = planted_tree(trees["base"], plant, trees["per_sample-2x"].parent)
     assert again == trees["per_sample-2x"]
+    assert re.fullmatch(r"[0-9a-f]{40}", again.name)  # as long as a commit's tree's name
     base = tmp_path / "base"
     shutil.copytree(trees["base"], base)
     first = planted_tree(base, plant, tmp_path)
+    (first / ".commit").write_text("half made\n", encoding="ascii")  # not its marker
+    (first / "stale").write_text("left by a killed run")
+    assert planted_tree(base, plant, tmp_path) == first and not (first / "stale").exists()
     (base / ".commit").write_text("another\n", encoding="ascii")
-    (first / "stale").write_text("left by the old tree")
-    second = planted_tree(base, plant, tmp_path)
-    assert second == first and not (second / "stale").exists()
+    assert planted_tree(base, plant, tmp_path) != first  # another base, another tree
     with pytest.raises(BenchError, match=r"nets/training\.py is not in"):
         shutil.rmtree(base / "nets")
         planted_tree(base, PLANTS["training-10pct"], tmp_path / "other")
