@@ -89,7 +89,8 @@ class OutputFolder:
     names files copied into the stage first, ``whole=False`` keeps old files the new set
     lacks). A failure while writing (a full disk) is a one-line ``BenchError`` and leaves the
     folder as it was. ``suffixes`` are the kinds of file such a folder holds (a results
-    folder's by default, ``SITE_SUFFIXES`` for a site): a folder holding others is refused.
+    folder's by default, ``SITE_SUFFIXES`` for a site), and ``holding`` says what it is: a
+    folder holding others is refused.
     """
 
     def __init__(
@@ -98,11 +99,13 @@ class OutputFolder:
         option: str = "--out",
         after: str = "",
         suffixes: tuple[str, ...] = SUITE_SUFFIXES,
+        holding: str = "a results folder",
     ) -> None:
         self.path = Path(path)
         self.option = option
         self.after = after  # said after a failure to write: what is still kept elsewhere
         self.suffixes = suffixes
+        self.holding = holding  # what such a folder is, for the error that refuses another
         self._lock: Any = None
 
     def __enter__(self) -> OutputFolder:
@@ -123,9 +126,8 @@ class OutputFolder:
             and (not entry.is_file() or entry.suffix not in self.suffixes)
         ]
         if foreign:
-            what = "a results folder" if self.suffixes == SUITE_SUFFIXES else "a site's folder"
             raise BenchError(
-                f"{self.option} {self.path}: not {what} (it holds "
+                f"{self.option} {self.path}: not {self.holding} (it holds "
                 f"{', '.join(sorted(foreign)[:3])}); choose a new or empty folder"
             )
         lock = FileLock(str(self.path / LOCK), timeout=0)

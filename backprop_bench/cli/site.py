@@ -55,7 +55,10 @@ def run_site(args: argparse.Namespace) -> int:
     link = None
     if asv_index.is_file():
         link = Path(os.path.relpath(asv_index.resolve(), out.resolve())).as_posix()
-    with OutputFolder(out, suffixes=SITE_SUFFIXES) as folder, folder.replace() as stage:
+    with (
+        OutputFolder(out, suffixes=SITE_SUFFIXES, holding="a site's folder") as folder,
+        folder.replace() as stage,
+    ):
         written = site.build(folders, stage, link)
     pages = sum(path.suffix == ".html" for path in written)
     print(f"{out}: {pages} pages, {len(written)} files; open {out / 'index.html'} in a browser")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backprop_bench.errors import BenchError
+from backprop_bench.experiments.interleaved import CALLS, SLOWER
 
 PER_SAMPLE = "nets/gradients/per_sample.py"
 TRAINING = "nets/training.py"
@@ -139,8 +140,6 @@ class Judgement:
 def judge(plant: Plant | None, rows: Sequence[tuple[str, str, float | None]]) -> Judgement:
     """``rows`` (label, verdict, HEAD / BASE) judged against ``plant`` (None: A/A); a verdict
     in ``interleaved.CALLS`` is a call."""
-    from backprop_bench.experiments.interleaved import CALLS, SLOWER
-
     false_calls, missed, targets = [], [], {}
     for label, verdict, ratio in rows:
         if plant is not None and plant.must(label) and verdict != "skipped":

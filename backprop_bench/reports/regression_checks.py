@@ -20,7 +20,7 @@ import pandas as pd
 
 from backprop_bench import schema
 from backprop_bench.errors import BenchError
-from backprop_bench.files import atomic_write_text, child, to_json
+from backprop_bench.files import atomic_write_text, to_json
 
 RUN = "run.json"
 ROWS = "rows.csv"
@@ -77,7 +77,6 @@ def read_run(folder: Path) -> CheckRun:
     except (OSError, ValueError) as error:
         raise BenchError(f"{path}: not readable JSON ({error})") from None
     schema.check(run, CheckRun, str(path))
-    child(folder.parent.parent, run["experiment"], f"{path}: experiment")
     if run["experiment"] != folder.parent.name:
         raise BenchError(f"{path}: experiment {run['experiment']!r} in folder {folder.parent}")
     return run

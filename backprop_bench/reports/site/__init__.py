@@ -32,6 +32,7 @@ from typing import Any
 import pandas as pd
 
 from backprop_bench.errors import BenchError
+from backprop_bench.experiments.intervals import FASTER, SLOWER
 from backprop_bench.files import atomic_write_bytes, atomic_write_text, child
 from backprop_bench.reports import (
     anchors,
@@ -260,7 +261,7 @@ def speed_page(page: Page) -> None:
         "commit": "not recorded",
     }
     rows = found.table
-    verdict = rows["a is"].map({"faster": "faster", "slower": "slower"}).fillna("none")
+    verdict = rows["a is"].where(rows["a is"].isin([FASTER, SLOWER]), "none")  # a row's class
     body = [
         f"<h1>{escape(page.folder.name)}: {escape(page.title)}</h1>",
         f'<div class="lead">{markdown(found.summary)}</div>',
