@@ -117,6 +117,7 @@ def run_check(args: argparse.Namespace) -> int:
                     "started": started,
                     "wall_seconds": round(wall, 1),
                     "benchmarks": len(rows),
+                    "pairs": interleaved.PAIRS,
                     "expected": found.expected,
                     "false_calls": list(found.false_calls),
                     "missed": list(found.missed),

@@ -17,9 +17,11 @@ def add(subparsers: argparse._SubParsersAction) -> None:
         "regressions",
         help="did HEAD make any benchmark slower than BASE? both measured in one run",
         description="Measure every benchmark of the asv suite on two commits in one run, "
-        "interleaved: each commit's tree in a long-lived process of its own, the two sampled "
-        "in turn (A B B A) on one core, or at once on two (--schedule duet). Prints HEAD / "
-        "BASE for every benchmark with its 95% interval, a verdict (slower or faster only "
+        "interleaved: each commit's tree in long-lived processes of its own, in pairs of a "
+        "BASE and a HEAD process laid out alike, each pair laid out otherwise; a pair's two "
+        "processes sampled in turn (A B B A) on one core, or at once on two (--schedule "
+        "duet), the pairs in turn. Prints HEAD / BASE for every benchmark with its 95% "
+        "interval over the pairs, a verdict (slower or faster only "
         "when the whole interval is beyond the 5% margin) and the smallest change the run "
         "could have called; exits 1 when a benchmark is slower. --stored compares two stored "
         "asv result files against the recorded noise floor instead.",
@@ -32,6 +34,14 @@ def add(subparsers: argparse._SubParsersAction) -> None:
         default="abba",
         help="abba: the two processes take turns on one core (default); duet: one core each, "
         "sampling at the same time",
+    )
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="pairs of processes, each with another memory layout (default: 4); the interval "
+        "is taken over them",
     )
     parser.add_argument(
         "--stored",
@@ -60,6 +70,8 @@ def add(subparsers: argparse._SubParsersAction) -> None:
 def run_regressions(args: argparse.Namespace) -> int:
     from backprop_bench.errors import BenchError
 
+    if args.stored and args.pairs is not None:
+        raise BenchError("--pairs sets the processes that measure: --stored measures nothing")
     if args.run and not args.stored:
         raise BenchError("--run runs asv for --stored: without it, both commits are measured here")
     return _stored(args) if args.stored else _interleaved(args)
@@ -72,6 +84,7 @@ def _interleaved(args: argparse.Namespace) -> int:
     from backprop_bench.cli.progress import benchmark_row
     from backprop_bench.experiments import environment, interleaved
 
+    pairs = interleaved.check_pairs(interleaved.PAIRS if args.pairs is None else args.pairs)
     shas = [resolve_commit(name) for name in (args.base, args.head)]
     root = pathlib.Path(".asv/regressions")
     benchmarks = pathlib.Path("benchmarks")
@@ -83,7 +96,8 @@ def _interleaved(args: argparse.Namespace) -> int:
     log_path = root / f"{shas[0][:8]}-{shas[1][:8]}.log"
     print(
         f"regressions: {args.base} ({shas[0][:8]}) -> {args.head} ({shas[1][:8]}), "
-        f"schedule {args.schedule}, on {environment.cpu_model()}, {environment.host_line()}, "
+        f"schedule {args.schedule}, {pairs} pairs of processes, on {environment.cpu_model()}, "
+        f"{environment.host_line()}, "
         f"{environment.blas_line(environment.blas(), threads=False)}; the benchmarks set their "
         "own BLAS threads (BACKPROP_BENCH_ASV_BLAS_THREADS, 1 unless set)",
         flush=True,
@@ -92,8 +106,8 @@ def _interleaved(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     with open(log_path, "w", encoding="utf-8") as log:
         rows = interleaved.compare(
-            trees[0], trees[1], benchmarks, args.bench, schedule=args.schedule, log=log,
-            progress=benchmark_row,
+            trees[0], trees[1], benchmarks, args.bench, schedule=args.schedule, pairs=pairs,
+            log=log, progress=benchmark_row,
         )  # fmt: skip
     frame = interleaved.table(rows)
     called = frame[frame["verdict"].isin(interleaved.CALLS)]

@@ -128,7 +128,26 @@ class Worker:
         return {"error": f"unknown op {op!r}"}
 
 
+LAYOUT_HEAP_STEP = 40_016
+"""Bytes of heap taken per layout step before the suite is imported (under glibc's 128 KiB
+threshold for a memory map at steps 0-3, so from the heap itself), and pages mapped: a pair
+of processes at layout k lays out what it allocates afterwards otherwise than at layout 0
+(``interleaved``'s module docstring, 4)."""
+LAYOUT_MAP_PAGES = 9
+
+
+def _shift_layout(step: int) -> object:
+    """Shift the heap and the memory maps by ``step`` steps; the allocations are kept (and
+    returned) for the life of the process."""
+    import mmap
+
+    if step <= 0:
+        return None
+    return bytearray(step * LAYOUT_HEAP_STEP), mmap.mmap(-1, step * LAYOUT_MAP_PAGES * 4096)
+
+
 def main(argv: list[str]) -> int:
+    kept = _shift_layout(int(os.environ.get("BACKPROP_BENCH_LAYOUT", "0") or 0))  # noqa: F841
     if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
         del sys.path[0]  # this folder is the comparing checkout's, not the commit's
     protocol = os.fdopen(os.dup(1), "w", buffering=1)

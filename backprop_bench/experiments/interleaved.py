@@ -8,32 +8,41 @@ of up to a second. So both commits are measured at once:
 1. Each commit's tree is extracted once (``git archive``) under ``.asv/regressions/<sha>`` and
    reused when the commit is seen again. Its packages run on this environment's interpreter and
    libraries, so the two commits differ in their own code only.
-2. One long-lived process serves each commit (``bench_worker.py``, run by path from this
-   checkout with the commit's tree first on ``PYTHONPATH``). Both time the functions of this
-   checkout's asv suite, built the way asv builds them (``setup_cache``, ``setup``, samples of
-   ``number`` calls).
-3. Every benchmark is sampled in rounds. ``abba`` (the default): both processes are pinned to
-   one core and take turns, A B B A, then B A A B, so that neither always goes first. ``duet``:
-   the two sample at the same time, each on a core of its own, then again with the cores
-   swapped. Either way a round gives one pair: A's two samples against B's two. Rounds go on
-   until the ratio's interval is within ``TARGET_HALF_WIDTH``, or ``MAX_ROUNDS``, or
-   ``BENCH_SECONDS`` are spent. Measured on this project's 2-core machine, a commit against
-   itself moved by a median of 0.6% (90th percentile 3.8%) with ``abba``, and by 1.1% (5.7%)
-   with ``duet``, which also called one false change: two processes at once share the memory
-   and caches that one of them alone would have. So ``abba`` is the default.
-4. HEAD / BASE is the geometric mean of the rounds' ratios, with its 95% interval
-   (``intervals.ratio_interval``). The verdict calls a benchmark slower (or faster) only when the
-   whole interval lies beyond ``MARGIN``. The 95% interval alone would, over some 80
-   benchmarks, call about four in every run of a commit against itself. Demanding a 5%
-   margin as well holds the false calls of a whole run down without a per-benchmark
-   correction. Each row also gives the smallest change this run could have called: the margin
-   widened by the interval's half-width.
+2. Long-lived processes serve the commits (``bench_worker.py``, run by path from this
+   checkout with the commit's tree first on ``PYTHONPATH``): ``PAIRS`` pairs of them, a BASE
+   and a HEAD process in each. All time the functions of this checkout's asv suite, built the
+   way asv builds them (``setup_cache``, ``setup``, samples of ``number`` calls).
+3. Every benchmark is sampled in rounds, each round in one pair, the pairs in turn. ``abba``
+   (the default): the pair's two processes are pinned to one core and take turns, A B B A,
+   then B A A B, so that neither always goes first. ``duet``: the two sample at the same
+   time, each on a core of its own, then again with the cores swapped. Either way a round
+   gives one paired repeat: A's two samples against B's two. Rounds go on until the ratio's
+   interval is within ``TARGET_HALF_WIDTH``, or ``MAX_ROUNDS``, or ``BENCH_SECONDS`` are
+   spent, and end with every pair having had as many. Measured on this project's 2-core
+   machine, with one pair, a commit against itself moved by a median of 0.6% (90th
+   percentile 3.8%) with ``abba``, and by 1.1% (5.7%) with ``duet``, which also called one
+   false change: two processes at once share the memory and caches that one of them alone
+   would have. So ``abba`` is the default.
+4. A process can be faster or slower throughout, by where its memory lies: with the code of
+   two commits laid out differently, libsvm's benchmarks read up to a quarter apart in one
+   pair of processes, however many rounds it ran. So the pairs differ in layout on purpose
+   (``layout``: each pair's environment and first allocations are of another size, the two
+   processes of a pair alike), and HEAD / BASE is the geometric mean of the pairs' mean
+   ratios, with the 95% interval over the pairs (``intervals.ratio_interval`` with groups): a
+   layout's bias is then part of the spread the interval covers, not a constant it hides.
+5. The verdict calls a benchmark slower (or faster) only when the whole interval lies
+   beyond ``MARGIN``. The 95% interval alone would, over some 80 benchmarks, call about four
+   in every run of a commit against itself. Demanding a 5% margin as well holds the false
+   calls of a whole run down without a per-benchmark correction. Each row also gives the
+   smallest change this run could have called: the margin widened by the interval's
+   half-width.
 
-Tracks of values timing cannot move (accuracies, agreement) are taken once in each process and
-compared exactly. The other tracks are values the suite measures within one process (ratios, a
-start-up time); between two processes they moved by more than their own repeats show (an A/A
-run read 0.54 for the network over JAX), so they are not compared here, nor is memory: ``asv
-run`` tracks both. A benchmark whose sample takes ``SLOW_SAMPLE`` or more gets fewer rounds.
+Tracks of values timing cannot move (accuracies, agreement) are taken once in each process of
+the first pair and compared exactly. The other tracks are values the suite measures within one
+process (ratios, a start-up time); between two processes they moved by more than their own
+repeats show (an A/A run read 0.54 for the network over JAX), so they are not compared here, nor
+is memory: ``asv run`` tracks both. A benchmark whose sample takes ``SLOW_SAMPLE`` or more gets
+half rounds.
 """
 
 from __future__ import annotations
@@ -67,16 +76,25 @@ TARGET_HALF_WIDTH = 0.015
 """A benchmark's rounds stop once its interval is within ±1.5%: well inside the margin."""
 
 MIN_ROUNDS, MAX_ROUNDS = 4, 40
+"""Rounds per benchmark, rounded up to a multiple of the pairs: every pair gets as many."""
 BENCH_SECONDS = 4.0
+"""The sampling time one benchmark gets at most, past its first ``MIN_ROUNDS`` rounds."""
 SLOW_SAMPLE = 0.25
 """A benchmark whose sample takes this long or more (one call: a fit, a loop over a large
 batch) gets ``SLOW_MIN_ROUNDS`` and no warm-up round: calibrating has run it in both
-processes, and its rounds would otherwise take most of a run."""
+processes of each pair, and its rounds would otherwise take most of a run."""
 SLOW_MIN_ROUNDS = 3
-"""The sampling time one benchmark gets at most, past its first ``MIN_ROUNDS`` rounds."""
 
 REPLY_SECONDS = 600.0
 """A worker that has not answered one request in this long is taken for hung."""
+
+PAIRS = 4
+"""Process pairs per run: the interval has ``PAIRS - 1`` degrees of freedom (t = 3.18 at 4
+pairs, 4.30 at 3), and every pair costs its processes' start, each benchmark's ``setup`` and
+its warm-up."""
+LAYOUT_ENV_STEP = 208
+"""Pair k's environments are ``k * LAYOUT_ENV_STEP`` bytes longer (where the stack starts);
+the worker shifts its heap and its memory maps by ``k`` steps of its own (``bench_worker``)."""
 
 SCHEDULES = ("abba", "duet")
 SLOWER, FASTER, NO_CHANGE = "slower", "faster", "no detectable change"
@@ -119,7 +137,13 @@ class BenchProcess:
     """One commit's long-lived benchmark process (``bench_worker.py``)."""
 
     def __init__(
-        self, tree: Path, benchmarks: Path, label: str, log: Any, env_size: int = 0
+        self,
+        tree: Path,
+        benchmarks: Path,
+        label: str,
+        log: Any,
+        env_size: int = 0,
+        layout: int = 0,
     ) -> None:
         self.label = label
         env = {
@@ -127,8 +151,11 @@ class BenchProcess:
             "PYTHONPATH": os.pathsep.join([str(tree), *_pythonpath()]),
             "PYTHONHASHSEED": "0",  # both processes hash (and so lay out sets and dicts) alike
             # the same size of environment for both (``env_size``: the longer tree's path):
-            # with no address randomisation, where the stack starts depends on it
-            "BACKPROP_BENCH_ENV_PAD": "x" * max(env_size - len(str(tree)), 0),
+            # with no address randomisation, where the stack starts depends on it; and a
+            # pair's own layout (module docstring, 4)
+            "BACKPROP_BENCH_ENV_PAD": "x"
+            * max(env_size + layout * LAYOUT_ENV_STEP - len(str(tree)), 0),
+            "BACKPROP_BENCH_LAYOUT": str(layout),
         }
         self.process = subprocess.Popen(
             [sys.executable, str(WORKER), str(benchmarks.resolve())],
@@ -271,11 +298,13 @@ class Pair:
         """The same request to both, one after the other."""
         return self.base.ask(**request), self.head.ask(**request)
 
-    def round(self, number: int, index: int) -> tuple[float, float]:
-        """One round of samples: (BASE's seconds, HEAD's seconds)."""
+    def round(self, number: int, index: int, short: bool = False) -> tuple[float, float]:
+        """One round of samples: (BASE's seconds, HEAD's seconds). ``short``: half a round,
+        one sample each (A B, or B A at an odd ``index``; duet: without the swap)."""
         if self.schedule == "duet" and len(self.cores) >= 2:
             took = [0.0, 0.0]
-            for cores in ((self.cores[0], self.cores[1]), (self.cores[1], self.cores[0])):
+            swaps = ((self.cores[0], self.cores[1]), (self.cores[1], self.cores[0]))
+            for cores in swaps[:1] if short else swaps:
                 self.base.pin({cores[0]})  # at the same time, each on its core, then swapped
                 self.head.pin({cores[1]})
                 for process in (self.base, self.head):
@@ -286,7 +315,7 @@ class Pair:
         for process in (self.base, self.head):
             process.pin({self.cores[-1]})
         a, b = (self.base, self.head) if index % 2 == 0 else (self.head, self.base)
-        order = (a, b, b, a)  # A B B A, then B A A B
+        order = (a, b) if short else (a, b, b, a)  # A B B A, then B A A B
         took = {id(self.base): 0.0, id(self.head): 0.0}
         for process in order:
             took[id(process)] += _seconds(process.ask(op="sample", number=number))
@@ -303,46 +332,59 @@ class _Failed(Exception):
     """A benchmark failed in a worker: its row says why, and the run goes on."""
 
 
-def measure(pair: Pair, bench: BenchmarkId) -> Row:
-    """HEAD against BASE on ``bench``: prepare both, then sample in rounds (module docstring)."""
+def measure(pairs: Sequence[Pair], bench: BenchmarkId) -> Row:
+    """HEAD against BASE on ``bench``: prepare every process, then sample in rounds, the pairs
+    in turn (module docstring)."""
     if bench.kind not in ("time", "track"):
         return Row(bench, NOT_COMPARED, note="memory is measured by asv run")
     if bench.kind == "track" and bench.unit not in EXACT_UNITS:
         return Row(bench, NOT_COMPARED, note=WITHIN_ONE_PROCESS)
-    replies = pair.both(op="prepare", name=bench.name, param=bench.param)
-    for side, reply in zip(("base", "head"), replies, strict=True):
-        if "error" in reply:
-            return Row(bench, "failed", note=f"{side}: {reply['error']}")
-    if any(reply["skipped"] for reply in replies):
-        return Row(bench, "skipped", note="skipped by the suite")
     try:
-        return _track(pair, bench) if bench.kind == "track" else _time(pair, bench)
+        for pair in pairs:
+            replies = pair.both(op="prepare", name=bench.name, param=bench.param)
+            for side, reply in zip(("base", "head"), replies, strict=True):
+                if "error" in reply:
+                    return Row(bench, "failed", note=f"{side}: {reply['error']}")
+            if any(reply["skipped"] for reply in replies):
+                return Row(bench, "skipped", note="skipped by the suite")
+            if bench.kind == "track":  # one pair's values: they do not depend on the layout
+                return _track(pair, bench)
+        return _time(pairs, bench)
     except _Failed as error:
         return Row(bench, "failed", note=str(error))
     finally:
-        pair.release()
+        for pair in pairs:
+            pair.release()
 
 
-def _time(pair: Pair, bench: BenchmarkId) -> Row:
-    replies = pair.both(op="calibrate")  # both, so that both have run the same calls
+def _time(pairs: Sequence[Pair], bench: BenchmarkId) -> Row:
+    replies = pairs[0].both(op="calibrate")  # both, so that both have run the same calls
     for reply in replies:
         if "error" in reply:
             raise _Failed(reply["error"])
     number = int(replies[0]["number"])
     slow = float(replies[0].get("seconds") or 0.0) >= SLOW_SAMPLE
     if not slow:  # warm-up, not kept: without it, rounds took twice as long to converge
-        pair.round(number, 1)
+        for pair in pairs:
+            pair.round(number, 1)
     minimum = SLOW_MIN_ROUNDS if slow else MIN_ROUNDS
+    minimum = len(pairs) * -(-minimum // len(pairs))  # as many rounds in every pair
     base: list[float] = []
     head: list[float] = []
+    groups: list[int] = []
     start = time.perf_counter()
     while True:
-        b, h = pair.round(number, len(base))
+        index = len(base)
+        # each pair's rounds alternate A B B A and B A A B, and so do its neighbour's, the
+        # other way round; a slow benchmark's rounds are half rounds (A B, B A)
+        turn, pair = divmod(index, len(pairs))
+        b, h = pairs[pair].round(number, turn + pair, short=slow)
         base.append(b)
         head.append(h)
-        if len(base) < minimum:
+        groups.append(pair)
+        if len(base) < minimum or len(base) % len(pairs):
             continue
-        interval = ratio_interval(head, base)
+        interval = ratio_interval(head, base, groups=groups if len(pairs) > 1 else None)
         spent = time.perf_counter() - start
         if (
             interval.half_width <= TARGET_HALF_WIDTH
@@ -350,7 +392,7 @@ def _time(pair: Pair, bench: BenchmarkId) -> Row:
             or spent >= BENCH_SECONDS
         ):
             break
-    per_call = 2 * number  # two samples of ``number`` calls per round and side
+    per_call = (1 if slow else 2) * number  # samples of ``number`` calls per round and side
     return Row(
         bench,
         verdict(interval),
@@ -363,7 +405,7 @@ def _time(pair: Pair, bench: BenchmarkId) -> Row:
 
 def _track(pair: Pair, bench: BenchmarkId) -> Row:
     """A track of a value timing cannot move (``EXACT_UNITS``: accuracies, agreement), taken
-    once in each process and compared exactly: ``same`` or ``changed``."""
+    once in each process of ``pair`` and compared exactly: ``same`` or ``changed``."""
     values = []
     for side in ("base", "head"):
         reply = getattr(pair, side).ask(op="track")
@@ -376,6 +418,13 @@ def _track(pair: Pair, bench: BenchmarkId) -> Row:
     )
 
 
+def check_pairs(pairs: int) -> int:
+    """``pairs``, if an interval can be taken over that many pairs of processes."""
+    if pairs < 2:
+        raise BenchError(f"--pairs {pairs}: an interval over process pairs needs 2 or more")
+    return pairs
+
+
 def compare(
     base_tree: Path,
     head_tree: Path,
@@ -383,36 +432,40 @@ def compare(
     pattern: str | None = None,
     *,
     schedule: str = "abba",
+    pairs: int = PAIRS,
     cores: Sequence[int] | None = None,
     log: Any = None,
     progress: Callable[[Row, int, int], None] | None = None,
 ) -> list[Row]:
     """Measure every benchmark of the suite in ``benchmarks`` (those matching ``pattern``) on
-    the two trees, interleaved (module docstring)."""
+    the two trees, interleaved, in ``pairs`` pairs of processes (module docstring)."""
+    check_pairs(pairs)
     cores = sorted(os.sched_getaffinity(0)) if cores is None else list(cores)
     size = max(len(str(base_tree)), len(str(head_tree)))
-    base = BenchProcess(base_tree, benchmarks, "BASE", log, size)
-    try:
-        head = BenchProcess(head_tree, benchmarks, "HEAD", log, size)
-    except BaseException:
-        base.close()
-        raise
+    processes: list[BenchProcess] = []
     rows = []
     try:
-        benchmark_ids(base, pattern)  # both import the whole suite: the same history in each
-        ids = benchmark_ids(head, pattern)
+        for layout in range(pairs):
+            for tree, label in ((base_tree, "BASE"), (head_tree, "HEAD")):
+                processes.append(BenchProcess(tree, benchmarks, label, log, size, layout))
+        ids = []
+        for process in processes:  # all import the whole suite: the same history in each
+            ids = benchmark_ids(process, pattern)
         if not ids:
             raise BenchError(f"no benchmark of {benchmarks}/ matches {pattern!r}")
-        pair = Pair(base, head, schedule, cores)
+        every = [
+            Pair(processes[k], processes[k + 1], schedule, cores)
+            for k in range(0, len(processes), 2)
+        ]
         for index, bench in enumerate(ids, 1):
             start = time.perf_counter()
-            row = dataclasses.replace(measure(pair, bench), seconds=time.perf_counter() - start)
+            row = dataclasses.replace(measure(every, bench), seconds=time.perf_counter() - start)
             rows.append(row)
             if progress is not None:
                 progress(row, index, len(ids))
     finally:
-        base.close()
-        head.close()
+        for process in processes:
+            process.close()
     return rows
 
 

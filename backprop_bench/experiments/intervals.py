@@ -63,11 +63,27 @@ class RatioInterval:
 
 
 def ratio_interval(
-    a_times: Sequence[float], b_times: Sequence[float], confidence: float = CONFIDENCE
+    a_times: Sequence[float],
+    b_times: Sequence[float],
+    confidence: float = CONFIDENCE,
+    groups: Sequence[int] | None = None,
 ) -> RatioInterval:
     """The ratio a / b of paired timings (one pair per repeat, at least two) with its
-    interval (see the module)."""
+    interval (see the module).
+
+    ``groups`` names the group of each repeat where repeats come in groups that may each carry
+    a bias of their own (``regressions`` measures each commit in several processes, and a
+    process's memory layout can make it faster or slower throughout): the log ratios are
+    averaged within each group first, and the interval is the t-interval of the groups' means
+    (at least two groups, equally many repeats in each), so that it covers the spread between
+    groups as well as within them. ``n`` is then the number of groups."""
     logs = np.log(np.asarray(a_times, dtype=float)) - np.log(np.asarray(b_times, dtype=float))
+    if groups is not None:
+        keys = sorted(set(groups))
+        sizes = {key: list(groups).count(key) for key in keys}
+        if len(groups) != len(logs) or len(set(sizes.values())) > 1:
+            raise ValueError(f"grouped repeats need equally many repeats per group, not {sizes}")
+        logs = np.array([logs[np.asarray(groups) == key].mean() for key in keys])
     if len(logs) < 2:
         raise ValueError(f"a ratio's interval needs at least two paired repeats, not {len(logs)}")
     low, high = t_interval(logs, confidence)

@@ -41,6 +41,7 @@ class CheckRun(TypedDict):
     started: str
     wall_seconds: float
     benchmarks: int
+    pairs: int  # of processes (``interleaved.PAIRS``)
     expected: bool
     false_calls: list[str]
     missed: list[str]
@@ -130,9 +131,11 @@ def summary_markdown(runs: Sequence[CheckRun], table: pd.DataFrame, command: str
     if not runs:
         return "No check runs recorded yet.\n"
     commits = ", ".join(dict.fromkeys(run["base"][:8] for run in runs))
+    pairs = ", ".join(dict.fromkeys(str(run["pairs"]) for run in runs))
     lines = [
         f"Made by `{command}`: {len(runs)} runs of `regressions`, every benchmark each, on "
-        f"commit(s) {commits}. A run is **as required** when, A/A, it calls nothing, and, "
+        f"commit(s) {commits}, with {pairs} pairs of processes. A run is **as required** when, "
+        "A/A, it calls nothing, and, "
         "planted, it calls the slowdown (a benchmark the plant slows, called slower) and "
         "nothing the plant does not touch; 'targets called' counts the benchmarks the plant "
         "slows that were called slower, over all runs.",

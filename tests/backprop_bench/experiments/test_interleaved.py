@@ -3,10 +3,14 @@ commit against itself is not, a track that moved is said, a failing benchmark is
 
 from __future__ import annotations
 
+import math
 import subprocess
 import textwrap
+from pathlib import Path
 
+import numpy as np
 import pytest
+from scipy import stats
 
 from backprop_bench.cli import main
 from backprop_bench.experiments import interleaved
@@ -172,6 +176,155 @@ def test_abba_takes_turns_on_one_core_and_duet_swaps_the_cores():
     assert (base.cores, head.cores) == ({1}, {0})  # the second with the cores swapped
     with pytest.raises(interleaved.BenchError, match="--schedule 'ab': choose abba or duet"):
         interleaved.Pair(base, head, "ab", [0, 1])
+
+
+class TimedProcess:
+    """A worker that answers calibrate and sample requests: every call takes ``per_call``
+    seconds; it records the order in which its pair's processes were asked."""
+
+    def __init__(self, name, log, per_call):
+        self.name, self.log, self.per_call = name, log, per_call
+
+    def ask(self, op, **request):
+        if op == "calibrate":
+            return {"number": 1, "seconds": self.per_call}
+        self.log.append(self.name)
+        return {"seconds": self.per_call * request["number"]}
+
+    def pin(self, cores):
+        pass
+
+
+def timed_pairs(biases, per_call=0.001):
+    """One pair of processes per bias: HEAD takes ``bias`` times BASE's time in that pair."""
+    logs = [[] for _ in biases]
+    pairs = [
+        interleaved.Pair(
+            TimedProcess("A", log, per_call), TimedProcess("B", log, per_call * bias), "abba", [0]
+        )
+        for log, bias in zip(logs, biases, strict=True)
+    ]
+    return pairs, logs
+
+
+BENCH = interleaved.BenchmarkId("toy.time_work", None, "toy.time_work", "time", "seconds")
+
+
+def test_every_pair_gets_as_many_rounds_each_alternating_the_order():
+    pairs, logs = timed_pairs([1.0, 1.0, 1.0])
+    row = interleaved._time(pairs, BENCH)
+    assert row.rounds % 3 == 0 and row.rounds >= interleaved.MIN_ROUNDS
+    assert row.interval.ratio == pytest.approx(1.0) and row.interval.n == 3
+    for k, log in enumerate(logs):
+        rounds = ["".join(log[i : i + 4]) for i in range(0, len(log), 4)]
+        assert len(rounds) == 1 + row.rounds // 3  # a warm-up round, then its share
+        kept = rounds[1:]
+        first = "ABBA" if k % 2 == 0 else "BAAB"  # neighbours start the other way round
+        assert kept[0] == first and set(kept[:2]) == {"ABBA", "BAAB"}
+
+
+def test_a_slow_benchmark_gets_half_rounds_and_no_warm_up():
+    pairs, logs = timed_pairs([1.0, 1.0], per_call=interleaved.SLOW_SAMPLE)
+    row = interleaved._time(pairs, BENCH)
+    assert row.rounds == 4  # SLOW_MIN_ROUNDS, rounded up to a multiple of the pairs
+    assert ["".join(log) for log in logs] == ["ABBA", "BAAB"]  # two half rounds each
+    assert row.base == pytest.approx(interleaved.SLOW_SAMPLE)  # seconds per call
+
+
+def test_a_bias_of_one_pair_widens_the_interval_and_is_not_called():
+    """A process pair whose layout makes HEAD 25% slower throughout, among pairs that read
+    no change: rounds within that pair agree, so an interval over every round would exclude
+    1; the interval over the pairs covers it."""
+    pairs, _ = timed_pairs([1.25, 1.0, 1.0, 1.0])
+    row = interleaved._time(pairs, BENCH)
+    assert row.verdict == "no detectable change"
+    assert row.interval.low < 1 < row.interval.high
+    assert row.interval.n == 4
+    every_round = interleaved.ratio_interval(  # the same rounds, taken as one group
+        [1.25, 1.0, 1.0, 1.0] * 10, [1.0] * 40
+    )
+    assert every_round.low > 1.0
+
+
+def test_a_grouped_interval_is_the_t_interval_of_the_groups_means():
+    head, base = [1.1, 1.3, 1.0, 1.2, 2.0, 2.2], [1.0] * 6
+    groups = [0, 0, 1, 1, 2, 2]
+    found = interleaved.ratio_interval(head, base, groups=groups)
+    logs = np.log(head)
+    means = [logs[0:2].mean(), logs[2:4].mean(), logs[4:6].mean()]
+    margin = stats.t.ppf(0.975, 2) * stats.sem(means)
+    assert found.n == 3
+    assert found.ratio == pytest.approx(math.exp(np.mean(means)))
+    assert (found.low, found.high) == pytest.approx(
+        (math.exp(np.mean(means) - margin), math.exp(np.mean(means) + margin))
+    )
+    with pytest.raises(ValueError, match="equally many repeats per group"):
+        interleaved.ratio_interval(head[:5], base[:5], groups=groups[:5])
+
+
+def test_the_grouped_interval_covers_a_ratio_that_each_pair_misreads_95_times_in_100():
+    """Four process pairs, each misreading the ratio by a bias of its own (its memory layout:
+    4% spread), and 3% noise per round on a machine with two speeds 1.8x apart: the interval
+    over the pairs covers the true ratio about 95% of the time; one over every round, as if
+    the rounds were independent, far less often."""
+    rng = np.random.default_rng(1)
+    true, trials, grouped, pooled = 1.1, 3000, 0, 0
+    pairs, per_pair = 4, 6
+    groups = [k for _ in range(per_pair) for k in range(pairs)]
+    for _ in range(trials):
+        bias = rng.lognormal(0, 0.04, size=pairs)[groups]
+        machine = rng.choice([1.0, 1.8], size=len(groups))
+        head = true * bias * machine * rng.lognormal(0, 0.03, size=len(groups))
+        base = machine * rng.lognormal(0, 0.03, size=len(groups))
+        found = interleaved.ratio_interval(head, base, groups=groups)
+        grouped += found.low <= true <= found.high
+        every = interleaved.ratio_interval(head, base)
+        pooled += every.low <= true <= every.high
+    assert 0.935 <= grouped / trials <= 0.965
+    assert pooled / trials < 0.8
+
+
+LAYOUT_SUITE = """
+import os
+
+
+class Layout:
+    def track_layout(self):
+        return [sum(len(k) + len(v) + 2 for k, v in os.environ.items()), id(bytearray(64))]
+"""
+
+
+def test_each_pair_of_processes_is_laid_out_otherwise(tmp_path):
+    """A pair's layout k lengthens its environment by k steps (where the stack starts) and
+    shifts where later allocations fall; layout 0 and 0 lay out alike."""
+    (tmp_path / "benchmarks").mkdir()
+    (tmp_path / "benchmarks" / "__init__.py").write_text("")
+    (tmp_path / "benchmarks" / "layout_bench.py").write_text(LAYOUT_SUITE)
+    found = []
+    for layout in (0, 0, 2):
+        process = interleaved.BenchProcess(
+            tmp_path, tmp_path / "benchmarks", "BASE", None, len(str(tmp_path)), layout
+        )
+        try:
+            process.ask(op="list")
+            process.ask(op="prepare", name="layout_bench.Layout.track_layout", param=None)
+            found.append(process.ask(op="track")["value"])
+        finally:
+            process.close()
+    assert found[0] == found[1]
+    assert found[2][0] == found[0][0] + 2 * interleaved.LAYOUT_ENV_STEP
+    assert found[2][1] != found[0][1]
+
+
+def test_pairs_below_two_are_refused_before_any_work(toy_repo, capsys):
+    status = main(["regressions", toy_repo["base"], toy_repo["slow"], "--pairs", "1"])
+    assert status == 1
+    error = capsys.readouterr().err.strip()
+    assert error == (
+        "backprop-bench regressions: error: --pairs 1: an interval over process pairs needs 2 "
+        "or more"
+    )
+    assert not Path(".asv").exists()
 
 
 ENVIRONMENT_SUITE = """
