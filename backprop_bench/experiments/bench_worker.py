@@ -129,11 +129,12 @@ class Worker:
 
 
 LAYOUT_HEAP_STEP = 40_016
-"""Bytes of heap taken per layout step before the suite is imported (under glibc's 128 KiB
-threshold for a memory map at steps 0-3, so from the heap itself), and pages mapped: a pair
-of processes at layout k lays out what it allocates afterwards otherwise than at layout 0
-(``interleaved``'s module docstring, 4)."""
+"""Bytes of heap taken per layout step before the suite is imported: under glibc's 128 KiB
+threshold for a memory map at steps 0-3, so from the heap itself. With ``LAYOUT_MAP_PAGES``,
+a pair of processes at layout k lays out what it allocates afterwards otherwise than at
+layout 0 (``interleaved``'s module docstring, 4)."""
 LAYOUT_MAP_PAGES = 9
+"""Pages mapped per layout step before the suite is imported: where later maps fall."""
 
 
 def _shift_layout(step: int) -> object:

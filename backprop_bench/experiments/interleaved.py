@@ -81,8 +81,8 @@ BENCH_SECONDS = 4.0
 """The sampling time one benchmark gets at most, past its first ``MIN_ROUNDS`` rounds."""
 SLOW_SAMPLE = 0.25
 """A benchmark whose sample takes this long or more (one call: a fit, a loop over a large
-batch) gets ``SLOW_MIN_ROUNDS`` and no warm-up round: calibrating has run it in both
-processes of each pair, and its rounds would otherwise take most of a run."""
+batch) gets half rounds, ``SLOW_MIN_ROUNDS`` at least, and no warm-up round: beside so long a
+call a cold start is small, and full rounds would take most of a run."""
 SLOW_MIN_ROUNDS = 3
 
 REPLY_SECONDS = 600.0
