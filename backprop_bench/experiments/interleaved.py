@@ -371,7 +371,6 @@ def _time(pairs: Sequence[Pair], bench: BenchmarkId) -> Row:
     minimum = len(pairs) * -(-minimum // len(pairs))  # as many rounds in every pair
     base: list[float] = []
     head: list[float] = []
-    groups: list[int] = []
     start = time.perf_counter()
     while True:
         index = len(base)
@@ -381,10 +380,10 @@ def _time(pairs: Sequence[Pair], bench: BenchmarkId) -> Row:
         b, h = pairs[pair].round(number, turn + pair, short=slow)
         base.append(b)
         head.append(h)
-        groups.append(pair)
         if len(base) < minimum or len(base) % len(pairs):
             continue
-        interval = ratio_interval(head, base, groups=groups if len(pairs) > 1 else None)
+        groups = [i % len(pairs) for i in range(len(base))] if len(pairs) > 1 else None
+        interval = ratio_interval(head, base, groups=groups)
         spent = time.perf_counter() - start
         if (
             interval.half_width <= TARGET_HALF_WIDTH

@@ -79,11 +79,14 @@ def ratio_interval(
     groups as well as within them. ``n`` is then the number of groups."""
     logs = np.log(np.asarray(a_times, dtype=float)) - np.log(np.asarray(b_times, dtype=float))
     if groups is not None:
-        keys = sorted(set(groups))
-        sizes = {key: list(groups).count(key) for key in keys}
-        if len(groups) != len(logs) or len(set(sizes.values())) > 1:
-            raise ValueError(f"grouped repeats need equally many repeats per group, not {sizes}")
-        logs = np.array([logs[np.asarray(groups) == key].mean() for key in keys])
+        names = np.asarray(groups)
+        keys, sizes = np.unique(names, return_counts=True)
+        if len(names) != len(logs) or len(set(sizes.tolist())) > 1:
+            raise ValueError(
+                "grouped repeats need equally many repeats per group, not "
+                f"{dict(zip(keys.tolist(), sizes.tolist(), strict=True))}"
+            )
+        logs = np.array([logs[names == key].mean() for key in keys])
     if len(logs) < 2:
         raise ValueError(f"a ratio's interval needs at least two paired repeats, not {len(logs)}")
     low, high = t_interval(logs, confidence)
