@@ -26,10 +26,11 @@ of up to a second. So both commits are measured at once:
 4. A process can be faster or slower throughout, by where its memory lies: with the code of
    two commits laid out differently, libsvm's benchmarks read up to a quarter apart in one
    pair of processes, however many rounds it ran. So the pairs differ in layout on purpose
-   (``layout``: each pair's environment and first allocations are of another size, the two
-   processes of a pair alike), and HEAD / BASE is the geometric mean of the pairs' mean
-   ratios, with the 95% interval over the pairs (``intervals.ratio_interval`` with groups): a
-   layout's bias is then part of the spread the interval covers, not a constant it hides.
+   (``layout``: each pair hashes with a seed of its own, and its environment and first
+   allocations are of another size, the two processes of a pair alike), and HEAD / BASE is
+   the geometric mean of the pairs' mean ratios, with the 95% interval over the pairs
+   (``intervals.ratio_interval`` with groups): a layout's bias is then part of the spread the
+   interval covers, not a constant it hides.
 5. The verdict calls a benchmark slower (or faster) only when the whole interval lies
    beyond ``MARGIN``. The 95% interval alone would, over some 80 benchmarks, call about four
    in every run of a commit against itself. Demanding a 5% margin as well holds the false
@@ -149,10 +150,11 @@ class BenchProcess:
         env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join([str(tree), *_pythonpath()]),
-            "PYTHONHASHSEED": "0",  # both processes hash (and so lay out sets and dicts) alike
-            # the same size of environment for both (``env_size``: the longer tree's path):
-            # with no address randomisation, where the stack starts depends on it; and a
-            # pair's own layout (module docstring, 4)
+            # both processes of a pair hash (and so lay out sets and dicts) alike, and have
+            # environments of one size (``env_size``: the longer tree's path): with no address
+            # randomisation, where the stack starts depends on it; each pair has its own hash
+            # seed and environment size, part of its layout (module docstring, 4)
+            "PYTHONHASHSEED": str(layout),
             "BACKPROP_BENCH_ENV_PAD": "x"
             * max(env_size + layout * LAYOUT_ENV_STEP - len(str(tree)), 0),
             "BACKPROP_BENCH_LAYOUT": str(layout),

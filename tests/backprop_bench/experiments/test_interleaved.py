@@ -290,13 +290,14 @@ import os
 
 class Layout:
     def track_layout(self):
-        return [sum(len(k) + len(v) + 2 for k, v in os.environ.items()), id(bytearray(64))]
+        environment = sum(len(k) + len(v) + 2 for k, v in os.environ.items())
+        return [environment, id(bytearray(64)), hash("layout")]
 """
 
 
 def test_each_pair_of_processes_is_laid_out_otherwise(tmp_path):
-    """A pair's layout k lengthens its environment by k steps (where the stack starts) and
-    shifts where later allocations fall; layout 0 and 0 lay out alike."""
+    """A pair's layout k lengthens its environment by k steps (where the stack starts), shifts
+    where later allocations fall and hashes with its own seed; layout 0 and 0 lay out alike."""
     (tmp_path / "benchmarks").mkdir()
     (tmp_path / "benchmarks" / "__init__.py").write_text("")
     (tmp_path / "benchmarks" / "layout_bench.py").write_text(LAYOUT_SUITE)
@@ -314,6 +315,7 @@ def test_each_pair_of_processes_is_laid_out_otherwise(tmp_path):
     assert found[0] == found[1]
     assert found[2][0] == found[0][0] + 2 * interleaved.LAYOUT_ENV_STEP
     assert found[2][1] != found[0][1]
+    assert found[2][2] != found[0][2]
 
 
 def test_pairs_below_two_are_refused_before_any_work(toy_repo, capsys):
