@@ -180,16 +180,20 @@ def test_abba_takes_turns_on_one_core_and_duet_swaps_the_cores():
 
 class TimedProcess:
     """A worker that answers calibrate and sample requests: every call takes ``per_call``
-    seconds; it records the order in which its pair's processes were asked."""
+    seconds, its first ``early`` samples ``bias`` times as long; it records the order in
+    which its pair's processes were asked."""
 
-    def __init__(self, name, log, per_call):
+    def __init__(self, name, log, per_call, early=0, bias=1.0):
         self.name, self.log, self.per_call = name, log, per_call
+        self.early, self.bias, self.samples = early, bias, 0
 
     def ask(self, op, **request):
         if op == "calibrate":
             return {"number": 1, "seconds": self.per_call}
         self.log.append(self.name)
-        return {"seconds": self.per_call * request["number"]}
+        self.samples += 1
+        bias = self.bias if self.samples <= self.early else 1.0
+        return {"seconds": self.per_call * bias * request["number"]}
 
     def pin(self, cores):
         pass
@@ -229,6 +233,34 @@ def test_a_slow_benchmark_gets_half_rounds_and_no_warm_up():
     assert row.rounds == 4  # SLOW_MIN_ROUNDS, rounded up to a multiple of the pairs
     assert ["".join(log) for log in logs] == ["ABBA", "BAAB"]  # two half rounds each
     assert row.base == pytest.approx(interleaved.SLOW_SAMPLE)  # seconds per call
+
+
+@pytest.mark.parametrize("early", [1, 4])
+def test_a_call_on_a_slow_benchmark_is_made_again(early):
+    """HEAD 20% faster in each process's first sample only (a passing change of the machine's
+    speed): the first rounds call it faster, as many again do not, and nothing is called. HEAD
+    faster throughout: called faster, on twice the rounds."""
+    logs = [[], []]
+    pairs = [
+        interleaved.Pair(
+            TimedProcess("A", log, interleaved.SLOW_SAMPLE),
+            TimedProcess("B", log, interleaved.SLOW_SAMPLE, early=early, bias=0.8),
+            "abba",
+            [0],
+        )
+        for log in logs
+    ]
+    row = interleaved._time(pairs, BENCH)
+    assert row.rounds == 8  # SLOW_MIN_ROUNDS in two pairs, then as many again
+    if early == 1:  # each pair's first half round read 0.8, its second 1
+        assert row.verdict == "no detectable change"
+        assert row.note == (
+            "faster in its first 4 rounds, not in as many again: 1.000 (1.000-1.000)"
+        )
+    else:
+        assert row.verdict == "faster" and row.interval.ratio == pytest.approx(0.8)
+        assert row.note == ""
+    assert ["".join(log) for log in logs] == ["ABBAABBA", "BAABBAAB"]
 
 
 def test_a_bias_of_one_pair_widens_the_interval_and_is_not_called():
